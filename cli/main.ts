@@ -1,0 +1,86 @@
+/**
+ * `azure-byok`: the offline side of BYOK (wrap a key, wrap inside a PKCS#11 HSM, inspect a file),
+ * the emulator and the demo. Argument parsing and output only; the work is in the other parts.
+ *
+ * @module
+ */
+import { isByokError } from "../byok/index.js";
+import { BadInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./command.js";
+import type { Command, CommandIo } from "./command.js";
+
+/** Subcommands load lazily so `azure-byok inspect` never loads the emulator or PKCS#11. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  wrap: {
+    summary: "wrap a target key for a KEK into a .byok file (in software)",
+    load: async () => (await import("./commands/wrap.js")).wrapCommand,
+  },
+  inspect: {
+    summary: "print and validate a .byok file's header, sizes and contents",
+    load: async () => (await import("./commands/inspect.js")).inspectCommand,
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  return [
+    "Usage: azure-byok <command> [options]",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(width)}  ${summary}`),
+    "",
+    "Run 'azure-byok <command> --help' for a command's options.",
+  ].join("\n");
+}
+
+/** Runs the CLI with `argv` (without node and the script) and resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CommandIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.stdout(usage());
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const entry = COMMANDS[name];
+  if (entry === undefined) {
+    io.stderr(`azure-byok: unknown command "${name}"\n\n${usage()}`);
+    return EXIT_USAGE;
+  }
+  const command = await entry.load();
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.stdout(command.help);
+    return EXIT_OK;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`azure-byok ${name}: ${error.message}\nRun 'azure-byok ${name} --help' for usage.`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof BadInputError || isByokError(error)) {
+      const code = isByokError(error) ? ` [${error.code}]` : "";
+      io.stderr(`azure-byok ${name}: ${error.message}${code}`);
+      return EXIT_BAD_INPUT;
+    }
+    io.stderr(`azure-byok ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT_FAILURE;
+  }
+}
+
+/** The binary's entry point (`cli/bin.cjs`). */
+export function main(argv: readonly string[]): void {
+  const io: CommandIo = {
+    stdout: (line) => process.stdout.write(`${line}\n`),
+    stderr: (line) => process.stderr.write(`${line}\n`),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+  runCli(argv, io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`azure-byok: ${String(error)}\n`);
+      process.exitCode = EXIT_FAILURE;
+    },
+  );
+}
