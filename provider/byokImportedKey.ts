@@ -1,0 +1,169 @@
+/**
+ * `ByokImportedKey`: a target key imported from a `.byok` key transfer package.
+ *
+ * @module
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { byokImportedKeyProvider } from "./providerShells.js";
+import type { KeyAttributesOutput, ReleasePolicyInput } from "./types.js";
+
+/** The arguments of {@link ByokImportedKey}. */
+export interface ByokImportedKeyArgs {
+  /**
+   * The Managed HSM or Key Vault Premium base URL, usually `kek.vaultUrl`: the KEK named in the
+   * file's header must live there. Changing it replaces the key.
+   */
+  readonly vaultUrl: pulumi.Input<string>;
+  /** The key name: 1-127 of `[0-9a-zA-Z-]`, case-insensitive. Changing it replaces the key. */
+  readonly name: pulumi.Input<string>;
+  /**
+   * The `.byok` file's content (UTF-8 JSON), e.g. `fs.readFileSync("key.byok", "utf8")`.
+   * Validated at preview. It is never stored: state records only its SHA-256 (`byokSha256`),
+   * and the stored input is `sha256:<hex>`. A different file (by SHA-256) imports a new version
+   * of the same key in place; the old version stays.
+   */
+  readonly byok: pulumi.Input<string>;
+  /** `"RSA"`, `"EC"` or `"oct"` (AES, Managed HSM only); sent as `RSA-HSM`/`EC-HSM`/`oct-HSM`. A change imports a new version. */
+  readonly keyType: pulumi.Input<"RSA" | "EC" | "oct">;
+  /** The curve of an EC key: `P-256`, `P-256K`, `P-384` or `P-521`. Required for EC, refused otherwise. */
+  readonly curve?: pulumi.Input<"P-256" | "P-256K" | "P-384" | "P-521">;
+  /**
+   * The KEK's versioned id, usually `kek.kid`. When given, preview fails early if the file was
+   * wrapped for another KEK or KEK version. Never causes a change by itself.
+   */
+  readonly kekKid?: pulumi.Input<string>;
+  /** Key operations; default: the service's default for the key type. Changed in place. */
+  readonly keyOps?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Whether the key can be used. Default true. Changed in place. */
+  readonly enabled?: pulumi.Input<boolean>;
+  /** ISO 8601 expiry; unset means no opinion. Changed in place. */
+  readonly expiresOn?: pulumi.Input<string>;
+  /** ISO 8601 activation date; unset means no opinion. Changed in place. */
+  readonly notBefore?: pulumi.Input<string>;
+  /** Up to 15 tags. Default none. Changed in place. */
+  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Whether the key can be released (needs `releasePolicy`). Default false. A change imports a new version. */
+  readonly exportable?: pulumi.Input<boolean>;
+  /** The release policy of an exportable key. Changed in place. */
+  readonly releasePolicy?: pulumi.Input<ReleasePolicyInput>;
+  /**
+   * The target key's public key (SPKI PEM), to prove the HSM now holds the key you meant. If the
+   * imported key differs, the new version is disabled and the operation fails, saying how to
+   * recover. Not for oct keys.
+   */
+  readonly expectedPublicKeyPem?: pulumi.Input<string>;
+  /** When true, deleting the resource also purges the key. Default false (soft delete). */
+  readonly purgeOnDelete?: pulumi.Input<boolean>;
+  /**
+   * When true and a key of this name already exists, bind to it instead of importing, after
+   * checking it is the key the inputs describe: the same type and curve, a size the file can
+   * hold and, when given, exactly `expectedPublicKeyPem` (only that last check proves identity;
+   * give it). Default false. This is the way to bring an existing key under Pulumi:
+   * `pulumi import` cannot reach a dynamic provider (the engine calls Read without the provider,
+   * pulumi/pulumi#16175).
+   */
+  readonly adoptExisting?: pulumi.Input<boolean>;
+}
+
+/**
+ * A key imported into a Managed HSM or Key Vault Premium from a `.byok` file wrapped for an
+ * {@link ImportKek}. Rotation is a new file: it imports a new version in place.
+ *
+ * @example
+ * ```ts
+ * const key = new ByokImportedKey("app", {
+ *   vaultUrl: kek.vaultUrl,
+ *   name: "ContosoFirstHSMkey",
+ *   byok: fs.readFileSync("KeyTransferPackage-ContosoFirstHSMkey.byok", "utf8"),
+ *   keyType: "RSA",
+ *   kekKid: kek.kid,
+ * });
+ * export const keyId = key.kid;
+ * ```
+ */
+export class ByokImportedKey extends pulumi.dynamic.Resource {
+  /** The vault's base URL, normalized. */
+  declare public readonly vaultUrl: pulumi.Output<string>;
+  /** The key name. */
+  declare public readonly name: pulumi.Output<string>;
+  /** The versioned key id of the version this resource manages. */
+  declare public readonly kid: pulumi.Output<string>;
+  /** The key id without version: what most Azure services take. */
+  declare public readonly versionlessId: pulumi.Output<string>;
+  /** The version this resource manages. */
+  declare public readonly version: pulumi.Output<string>;
+  /** The newest version in the vault at the last read; a newer one made outside Pulumi shows here. */
+  declare public readonly latestVersion: pulumi.Output<string>;
+  /** `RSA`, `EC` or `oct`. */
+  declare public readonly keyType: pulumi.Output<string>;
+  /** The EC curve, for EC keys. */
+  declare public readonly curve: pulumi.Output<string | undefined>;
+  /** The RSA modulus size in bits, for RSA keys. */
+  declare public readonly keySize: pulumi.Output<number | undefined>;
+  /** The key operations in the vault. */
+  declare public readonly keyOps: pulumi.Output<string[]>;
+  /** The public key, SPKI PEM, for RSA and EC keys. */
+  declare public readonly publicKeyPem: pulumi.Output<string | undefined>;
+  /** SHA-256 (hex) of the `.byok` file this version came from. */
+  declare public readonly byokSha256: pulumi.Output<string>;
+  /** The KEK id from the `.byok` header. */
+  declare public readonly byokKekKid: pulumi.Output<string>;
+  /** The version's attributes: enabled, dates (ISO 8601), recovery level, exportable. */
+  declare public readonly attributes: pulumi.Output<KeyAttributesOutput>;
+  /** The tags in the vault. */
+  declare public readonly tags: pulumi.Output<Record<string, string>>;
+  /** Whether the version is enabled, as the vault reports it. */
+  declare public readonly enabled: pulumi.Output<boolean>;
+  /** The expiry in the vault, ISO 8601, if any. */
+  declare public readonly expiresOn: pulumi.Output<string | undefined>;
+  /** The activation date in the vault, ISO 8601, if any. */
+  declare public readonly notBefore: pulumi.Output<string | undefined>;
+  /** Whether the key is exportable. */
+  declare public readonly exportable: pulumi.Output<boolean>;
+  /** The release policy, if any. */
+  declare public readonly releasePolicy: pulumi.Output<ReleasePolicyInput | undefined>;
+  /** The expected public key, as given. */
+  declare public readonly expectedPublicKeyPem: pulumi.Output<string | undefined>;
+  /** Whether delete purges. */
+  declare public readonly purgeOnDelete: pulumi.Output<boolean>;
+  /** True when the resource bound to an existing key (`adoptExisting`) instead of importing. */
+  declare public readonly adopted: pulumi.Output<boolean>;
+
+  /**
+   * @param name - the Pulumi resource name (not the key name; that is `args.name`).
+   * @param args - the vault, key name, `.byok` content and attributes.
+   * @param opts - Pulumi resource options.
+   */
+  constructor(name: string, args: ByokImportedKeyArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      byokImportedKeyProvider,
+      name,
+      {
+        ...args,
+        kid: undefined,
+        versionlessId: undefined,
+        version: undefined,
+        latestVersion: undefined,
+        keySize: undefined,
+        publicKeyPem: undefined,
+        byokSha256: undefined,
+        byokKekKid: undefined,
+        attributes: undefined,
+        adopted: undefined,
+        curve: args.curve,
+        keyOps: args.keyOps,
+        tags: args.tags,
+        enabled: args.enabled,
+        expiresOn: args.expiresOn,
+        notBefore: args.notBefore,
+        exportable: args.exportable,
+        releasePolicy: args.releasePolicy,
+        expectedPublicKeyPem: args.expectedPublicKeyPem,
+        purgeOnDelete: args.purgeOnDelete,
+      },
+      opts,
+      "azure-byok",
+      "ByokImportedKey",
+    );
+  }
+}

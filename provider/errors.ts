@@ -1,0 +1,60 @@
+/**
+ * Errors of the `provider/` part: one class with a stable `code` per way an operation on Key
+ * Vault or Managed HSM can fail in a way the user can act on (STYLE.md rule 5).
+ *
+ * The plugin host sends only `message` back to the engine, so every message starts with its code
+ * (`ERR_KEY_SOFT_DELETED: …`): the code survives the gRPC hop and shows in CI logs. Inside one
+ * process, match on `code` (see {@link isProviderError}), never on `instanceof` alone.
+ *
+ * @module
+ */
+
+/** Every code a {@link ProviderError} can carry. Codes are API: never renamed. */
+export type ProviderErrorCode =
+  | "ERR_ACCESS_DENIED"
+  | "ERR_KEY_SOFT_DELETED"
+  | "ERR_KEY_BEING_DELETED"
+  | "ERR_PURGE_PROTECTED"
+  | "ERR_BYOK_REJECTED"
+  | "ERR_KEY_NOT_FOUND"
+  | "ERR_PUBLIC_KEY_MISMATCH"
+  | "ERR_ADOPT_MISMATCH"
+  | "ERR_BYOK_NOT_STAGED"
+  | "ERR_THROTTLED"
+  | "ERR_AZURE_REQUEST";
+
+/** Base class of every error thrown by `provider/`. */
+export class ProviderError extends Error {
+  /** Stable, machine-readable reason; see {@link ProviderErrorCode}. */
+  readonly code: ProviderErrorCode;
+  /** HTTP status of the failed request, when the failure came from the service. */
+  readonly statusCode: number | undefined;
+
+  /**
+   * @param code - the stable code; it also prefixes the message.
+   * @param message - what happened and what to do, without key bytes, tokens or `.byok` content.
+   * @param options - `cause` (the original error) and `statusCode`.
+   */
+  constructor(
+    code: ProviderErrorCode,
+    message: string,
+    options: { cause?: unknown; statusCode?: number } = {},
+  ) {
+    super(`${code}: ${message}`, options.cause === undefined ? {} : { cause: options.cause });
+    this.name = "ProviderError";
+    this.code = code;
+    this.statusCode = options.statusCode;
+  }
+}
+
+/**
+ * True when `value` is a {@link ProviderError}, also for a copy of the class loaded twice (the
+ * plugin host may hold one captured by value and one loaded by name).
+ */
+export function isProviderError(value: unknown): value is ProviderError {
+  return (
+    value instanceof Error &&
+    value.name === "ProviderError" &&
+    typeof (value as { code?: unknown }).code === "string"
+  );
+}

@@ -1,0 +1,469 @@
+/**
+ * What the serialized providers run. The provider objects stored in state (`__provider`) are
+ * thin shells that `require("pulumi-azure-byok/provider/runtime")` by package name, so this
+ * module is loaded from the program's `node_modules` in the plugin host and an upgraded package
+ * fixes old stacks too (pulumi/pulumi#6238).
+ *
+ * `check` and `diff` are pure (no network, no Azure SDK); create, read, update and delete load
+ * the Azure client layer lazily on first use.
+ *
+ * @module
+ * @internal
+ */
+import { createPublicKey } from "node:crypto";
+import {
+  RSA_KEY_SIZES,
+  describeKeySpec,
+  parseByokFile,
+  parseKeyId,
+  targetSpecsForWrappedLength,
+} from "../byok/index.js";
+import type { TargetKeyType } from "../byok/index.js";
+import { byokDigestOf, stageByok, takeStagedByok } from "./byokDigest.js";
+import { ProviderError } from "./errors.js";
+import { IMPORT_KEK_CHANGES, IMPORTED_KEY_CHANGES, planKeyChange } from "./keyDiff.js";
+import type { KeyChangePlan } from "./keyDiff.js";
+import type {
+  ByokImportedKeyInputs,
+  ByokImportedKeyOutputs,
+  ImportKekInputs,
+  ImportKekOutputs,
+  KeyFacts,
+} from "./types.js";
+import type { CheckFailure } from "./validateCommon.js";
+import { DEFAULT_KEK_SIZE, validateImportKekInputs } from "./validateImportKek.js";
+import { validateImportedKeyInputs } from "./validateImportedKey.js";
+import type * as AzureModule from "./azure/index.js";
+
+type AzureLayer = typeof AzureModule;
+
+/** Loads the Azure client layer (and so the Azure SDK) on first use only. */
+async function azure(): Promise<AzureLayer> {
+  return import("./azure/index.js");
+}
+
+type Props = Record<string, unknown>;
+
+/** The result of `check`, as the dynamic provider interface wants it. */
+export interface CheckResult {
+  readonly inputs: Props;
+  readonly failures: CheckFailure[];
+}
+
+/** The result of `diff`. */
+export interface DiffResult {
+  readonly changes: boolean;
+  readonly replaces: string[];
+  readonly deleteBeforeReplace: boolean;
+}
+
+/** Drops keys whose value is `undefined`, which `google.protobuf.Struct` refuses (reference §1.5). */
+function plain<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function toDiff(plan: KeyChangePlan): DiffResult {
+  return { changes: plan.changes, replaces: plan.replaces, deleteBeforeReplace: false };
+}
+
+function commonOutputs(
+  facts: KeyFacts,
+  latestVersion: string,
+  news: { name: string; purgeOnDelete?: boolean },
+) {
+  return {
+    vaultUrl: facts.vaultUrl,
+    name: news.name,
+    kid: facts.kid,
+    versionlessId: facts.versionlessId,
+    version: facts.version,
+    latestVersion,
+    keyOps: facts.keyOps,
+    attributes: facts.attributes,
+    tags: facts.tags,
+    enabled: facts.attributes.enabled,
+    expiresOn: facts.attributes.expiresOn,
+    notBefore: facts.attributes.notBefore,
+    purgeOnDelete: news.purgeOnDelete ?? false,
+  };
+}
+
+function dateAndTagOptions(news: {
+  enabled?: boolean;
+  expiresOn?: string;
+  notBefore?: string;
+  tags?: Record<string, string>;
+}) {
+  return plain({
+    enabled: news.enabled ?? true,
+    expiresOn: news.expiresOn,
+    notBefore: news.notBefore,
+    tags: news.tags ?? {},
+  });
+}
+
+/** Where `read` finds the key: the state when it has one, else the resource id. */
+function locate(id: string, props: Props): { vaultUrl: string; name: string; version?: string } {
+  if (typeof props.vaultUrl === "string" && typeof props.name === "string") {
+    return plain({
+      vaultUrl: props.vaultUrl,
+      name: props.name,
+      version: typeof props.version === "string" ? props.version : undefined,
+    });
+  }
+  // No state (an import by id, should the engine ever send one): the id is a key id.
+  const key = parseKeyId(id, "the resource id");
+  return plain({ vaultUrl: key.vaultUrl, name: key.name, version: key.version });
+}
+
+/** Reads the managed version and the latest one; `undefined` when the key is gone. */
+async function readBoth(
+  id: string,
+  props: Props,
+): Promise<{ ours: KeyFacts; latest: KeyFacts; name: string } | undefined> {
+  const { readKey } = await azure();
+  const where = locate(id, props);
+  const latest = await readKey(where.vaultUrl, where.name);
+  if (latest === undefined) return undefined;
+  const ours =
+    where.version === undefined || where.version === latest.version
+      ? latest
+      : await readKey(where.vaultUrl, where.name, { version: where.version });
+  return { ours: ours ?? latest, latest, name: where.name };
+}
+
+// ---------------------------------------------------------------------------------------------
+// ImportKek
+
+function kekOutputs(
+  facts: KeyFacts,
+  latestVersion: string,
+  news: ImportKekInputs,
+): ImportKekOutputs {
+  return plain({
+    ...commonOutputs(facts, latestVersion, news),
+    publicKeyPem: facts.publicKeyPem ?? "",
+    keySize: facts.keySize ?? news.size ?? DEFAULT_KEK_SIZE,
+  });
+}
+
+/** The implementation behind `ImportKek`'s serialized provider. */
+export const importKekImplementation = {
+  check(_olds: Props, news: Props): CheckResult {
+    return validateImportKekInputs(news);
+  },
+
+  diff(_id: string, olds: Props, news: Props): DiffResult {
+    return toDiff(
+      planKeyChange(olds, news, { table: IMPORT_KEK_CHANGES, restoreLatestVersion: false }),
+    );
+  },
+
+  async create(inputs: Props): Promise<{ id: string; outs: ImportKekOutputs }> {
+    const news = inputs as unknown as ImportKekInputs;
+    const { createKek } = await azure();
+    const facts = await createKek(news.vaultUrl, news.name, {
+      size: news.size ?? DEFAULT_KEK_SIZE,
+      ...dateAndTagOptions(news),
+    });
+    return { id: facts.versionlessId, outs: kekOutputs(facts, facts.version, news) };
+  },
+
+  async read(id: string, props: Props = {}): Promise<{ id?: string; props?: Props }> {
+    const found = await readBoth(id, props);
+    if (found === undefined) return {};
+    const stored = props as Partial<ImportKekOutputs>;
+    const outs = kekOutputs(found.ours, found.latest.version, {
+      vaultUrl: found.ours.vaultUrl,
+      name: found.name,
+      purgeOnDelete: stored.purgeOnDelete ?? false,
+    });
+    return { id: found.ours.versionlessId, props: { ...outs } };
+  },
+
+  async update(_id: string, olds: Props, newsProps: Props): Promise<{ outs: ImportKekOutputs }> {
+    const news = newsProps as unknown as ImportKekInputs;
+    const stored = olds as unknown as ImportKekOutputs;
+    const plan = planKeyChange(olds, newsProps, {
+      table: IMPORT_KEK_CHANGES,
+      restoreLatestVersion: false,
+    });
+    const layer = await azure();
+    let facts: KeyFacts | undefined;
+    if (plan.newVersion.length > 0) {
+      // A KEK size change is a new KEK version under the same name; the old version stays, so
+      // .byok files wrapped for it still name a key that exists.
+      facts = await layer.createKek(news.vaultUrl, news.name, {
+        size: news.size ?? DEFAULT_KEK_SIZE,
+        ...dateAndTagOptions(news),
+      });
+      return { outs: kekOutputs(facts, facts.version, news) };
+    }
+    if (plan.update.some((property) => property !== "purgeOnDelete")) {
+      facts = await layer.updateKeyVersion(
+        news.vaultUrl,
+        news.name,
+        stored.version,
+        dateAndTagOptions(news),
+      );
+    } else {
+      facts = await layer.readKey(news.vaultUrl, news.name, { version: stored.version });
+    }
+    if (facts === undefined) {
+      throw new ProviderError(
+        "ERR_KEY_NOT_FOUND",
+        `KEK "${news.name}" in ${news.vaultUrl} no longer exists: run pulumi refresh, then pulumi up to create it again`,
+      );
+    }
+    return { outs: kekOutputs(facts, stored.latestVersion, news) };
+  },
+
+  async delete(_id: string, props: Props): Promise<void> {
+    const stored = props as unknown as ImportKekOutputs;
+    const { deleteKey } = await azure();
+    await deleteKey(stored.vaultUrl, stored.name, { purge: stored.purgeOnDelete });
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// ByokImportedKey
+
+/** The `.byok` content `check` staged for this digest, or a message saying how to get it there. */
+function stagedByok(news: ByokImportedKeyInputs): { text: string; digest: string } {
+  const digest = byokDigestOf(news.byok);
+  const text = takeStagedByok(digest);
+  if (text === undefined) {
+    throw new ProviderError(
+      "ERR_BYOK_NOT_STAGED",
+      `the .byok content with SHA-256 ${digest} did not pass through check in this plugin process, so it cannot be imported: run pulumi up (which checks the program's inputs first) rather than replaying stored inputs`,
+    );
+  }
+  return { text, digest };
+}
+
+function sameSpki(a: string, b: string): boolean {
+  const der = (pem: string) =>
+    createPublicKey({ key: pem, format: "pem" }).export({ type: "spki", format: "der" });
+  return der(a).equals(der(b));
+}
+
+function importedKeyOutputs(
+  facts: KeyFacts,
+  latestVersion: string,
+  news: ByokImportedKeyInputs,
+  extra: { byokSha256: string; byokKekKid: string; adopted: boolean },
+): ByokImportedKeyOutputs {
+  return plain({
+    ...commonOutputs(facts, latestVersion, news),
+    keyType: news.keyType,
+    curve: facts.curve ?? news.curve,
+    keySize: facts.keySize,
+    publicKeyPem: facts.publicKeyPem,
+    byokSha256: extra.byokSha256,
+    byokKekKid: extra.byokKekKid,
+    exportable: facts.attributes.exportable ?? news.exportable ?? false,
+    releasePolicy: facts.releasePolicy ?? news.releasePolicy,
+    expectedPublicKeyPem: news.expectedPublicKeyPem,
+    adopted: extra.adopted,
+  });
+}
+
+function importOptions(news: ByokImportedKeyInputs, byok: string) {
+  return plain({
+    byok,
+    keyType: news.keyType as TargetKeyType,
+    curve: news.curve,
+    keyOps: news.keyOps,
+    exportable: news.exportable,
+    releasePolicy: news.releasePolicy,
+    ...dateAndTagOptions(news),
+  });
+}
+
+function updateOptions(news: ByokImportedKeyInputs) {
+  return plain({
+    ...dateAndTagOptions(news),
+    keyOps: news.keyOps,
+    releasePolicy: news.releasePolicy,
+  });
+}
+
+/**
+ * When `expectedPublicKeyPem` is set, proves the vault now holds that key; otherwise disables
+ * the version just written so nothing uses the wrong key, and says how to recover.
+ */
+async function verifyExpectedKey(
+  news: ByokImportedKeyInputs,
+  facts: KeyFacts,
+  justImported: boolean,
+): Promise<void> {
+  const expected = news.expectedPublicKeyPem;
+  if (expected === undefined || facts.publicKeyPem === undefined) return;
+  if (sameSpki(expected, facts.publicKeyPem)) return;
+  if (justImported) {
+    const { updateKeyVersion } = await azure();
+    await updateKeyVersion(news.vaultUrl, news.name, facts.version, { enabled: false });
+  }
+  throw new ProviderError(
+    "ERR_PUBLIC_KEY_MISMATCH",
+    `the public key of ${facts.kid} differs from expectedPublicKeyPem: the .byok file holds another target key than the one you meant.` +
+      (justImported ? ` That version has been disabled so nothing can use it.` : "") +
+      ` To recover: wrap the intended key again for the KEK and point byok at the new file (pulumi up imports it as a new version), or fix expectedPublicKeyPem if it is the one that is wrong.` +
+      (justImported
+        ? ` To drop the wrong version's key entirely, delete the key (az keyvault key delete --id ${facts.versionlessId}) only if no other version is in use.`
+        : ""),
+  );
+}
+
+/**
+ * With `adoptExisting`, checks that a key already in the vault is the one the inputs describe:
+ * the same key type and curve, a size the `.byok` ciphertext can hold and, when given, exactly
+ * `expectedPublicKeyPem`.
+ */
+function checkAdoptable(
+  news: ByokImportedKeyInputs,
+  facts: KeyFacts,
+  ciphertextBytes: number,
+): void {
+  const problems: string[] = [];
+  const kty = facts.kty.replace(/-HSM$/, "");
+  if (kty !== news.keyType) problems.push(`it is ${facts.kty}, not ${news.keyType}`);
+  if (news.keyType === "EC" && facts.curve !== news.curve) {
+    problems.push(`its curve is ${facts.curve ?? "unknown"}, not ${news.curve ?? "unknown"}`);
+  }
+  if (news.keyType === "RSA" && facts.keySize !== undefined) {
+    const sizes = RSA_KEY_SIZES.flatMap((bits) =>
+      targetSpecsForWrappedLength(ciphertextBytes - bits / 8).filter((spec) => spec.kty === "RSA"),
+    ).map(describeKeySpec);
+    if (!sizes.includes(`RSA-${facts.keySize}`)) {
+      problems.push(
+        `it is RSA-${facts.keySize}, which the .byok file (it holds ${sizes.join(" or ") || "no RSA key"}) cannot be`,
+      );
+    }
+  }
+  if (
+    news.expectedPublicKeyPem !== undefined &&
+    (facts.publicKeyPem === undefined || !sameSpki(news.expectedPublicKeyPem, facts.publicKeyPem))
+  ) {
+    problems.push("its public key differs from expectedPublicKeyPem");
+  }
+  if (problems.length > 0) {
+    throw new ProviderError(
+      "ERR_ADOPT_MISMATCH",
+      `adoptExisting found key "${news.name}" in ${news.vaultUrl}, but ${problems.join("; ")}: it is not the key this .byok file describes. Use another name, or set adoptExisting: false to import the file as a new version of it.`,
+    );
+  }
+}
+
+/** The implementation behind `ByokImportedKey`'s serialized provider. */
+export const byokImportedKeyImplementation = {
+  check(_olds: Props, news: Props): CheckResult {
+    const { inputs, failures, byokText } = validateImportedKeyInputs(news);
+    if (byokText !== undefined) stageByok(byokText);
+    return { inputs, failures };
+  },
+
+  diff(_id: string, olds: Props, news: Props): DiffResult {
+    return toDiff(planKeyChange(olds, news, { table: IMPORTED_KEY_CHANGES }));
+  },
+
+  async create(inputs: Props): Promise<{ id: string; outs: ByokImportedKeyOutputs }> {
+    const news = inputs as unknown as ByokImportedKeyInputs;
+    const { text, digest } = stagedByok(news);
+    const pkg = parseByokFile(text);
+    const layer = await azure();
+    const extra = { byokSha256: digest, byokKekKid: pkg.header.kid };
+    if (news.adoptExisting === true) {
+      const existing = await layer.readKey(news.vaultUrl, news.name);
+      if (existing !== undefined) {
+        checkAdoptable(news, existing, pkg.ciphertext.length);
+        const facts = await layer.updateKeyVersion(
+          news.vaultUrl,
+          news.name,
+          existing.version,
+          updateOptions(news),
+        );
+        return {
+          id: facts.versionlessId,
+          outs: importedKeyOutputs(facts, facts.version, news, { ...extra, adopted: true }),
+        };
+      }
+    }
+    const facts = await layer.importByokKey(news.vaultUrl, news.name, importOptions(news, text));
+    await verifyExpectedKey(news, facts, true);
+    return {
+      id: facts.versionlessId,
+      outs: importedKeyOutputs(facts, facts.version, news, { ...extra, adopted: false }),
+    };
+  },
+
+  async read(id: string, props: Props = {}): Promise<{ id?: string; props?: Props }> {
+    const found = await readBoth(id, props);
+    if (found === undefined) return {};
+    const stored = props as Partial<ByokImportedKeyOutputs>;
+    const news = plain({
+      vaultUrl: found.ours.vaultUrl,
+      name: found.name,
+      byok: "",
+      keyType: stored.keyType ?? found.ours.kty.replace(/-HSM$/, ""),
+      curve: stored.curve,
+      purgeOnDelete: stored.purgeOnDelete ?? false,
+      expectedPublicKeyPem: stored.expectedPublicKeyPem,
+    }) as ByokImportedKeyInputs;
+    const outs = importedKeyOutputs(found.ours, found.latest.version, news, {
+      byokSha256: stored.byokSha256 ?? "",
+      byokKekKid: stored.byokKekKid ?? "",
+      adopted: stored.adopted ?? false,
+    });
+    return { id: found.ours.versionlessId, props: { ...outs } };
+  },
+
+  async update(
+    _id: string,
+    olds: Props,
+    newsProps: Props,
+  ): Promise<{ outs: ByokImportedKeyOutputs }> {
+    const news = newsProps as unknown as ByokImportedKeyInputs;
+    const stored = olds as unknown as ByokImportedKeyOutputs;
+    const plan = planKeyChange(olds, newsProps, { table: IMPORTED_KEY_CHANGES });
+    const layer = await azure();
+    if (plan.newVersion.length > 0) {
+      // Rotation: import the new file as a new version of the same key; the old version stays.
+      const { text, digest } = stagedByok(news);
+      const pkg = parseByokFile(text);
+      const facts = await layer.importByokKey(news.vaultUrl, news.name, importOptions(news, text));
+      await verifyExpectedKey(news, facts, true);
+      return {
+        outs: importedKeyOutputs(facts, facts.version, news, {
+          byokSha256: digest,
+          byokKekKid: pkg.header.kid,
+          adopted: false,
+        }),
+      };
+    }
+    const patch = plan.update.some((p) => p !== "purgeOnDelete" && p !== "expectedPublicKeyPem");
+    const facts = patch
+      ? await layer.updateKeyVersion(news.vaultUrl, news.name, stored.version, updateOptions(news))
+      : await layer.readKey(news.vaultUrl, news.name, { version: stored.version });
+    if (facts === undefined) {
+      throw new ProviderError(
+        "ERR_KEY_NOT_FOUND",
+        `key "${news.name}" in ${news.vaultUrl} no longer exists: run pulumi refresh, then pulumi up to import it again`,
+      );
+    }
+    await verifyExpectedKey(news, facts, false);
+    return {
+      outs: importedKeyOutputs(facts, stored.latestVersion, news, {
+        byokSha256: stored.byokSha256,
+        byokKekKid: stored.byokKekKid,
+        adopted: stored.adopted,
+      }),
+    };
+  },
+
+  async delete(_id: string, props: Props): Promise<void> {
+    const stored = props as unknown as ByokImportedKeyOutputs;
+    const { deleteKey } = await azure();
+    await deleteKey(stored.vaultUrl, stored.name, { purge: stored.purgeOnDelete });
+  },
+};
