@@ -284,19 +284,50 @@ export interface SerializedProviders {
   readonly byokImportedKey: string;
 }
 
+let captured: Promise<SerializedProviders> | undefined;
+
 /**
- * Serializes both providers with `pulumi.runtime.serializeFunction(() => provider,
- * { allowSecrets: true })`, the call `dynamic.Resource` makes (reference §1.4).
+ * The `__provider` text of both resources exactly as a program registers it: the two resources
+ * are constructed under `pulumi.runtime.setMocks` (so `dynamic.Resource` runs Pulumi's own
+ * serializer, reference §3) and the mock monitor records the `__provider` input. Memoized per
+ * process. It replaces any mocks set before, so do not mix it with a test's own `setMocks`.
  */
-export async function serializeProviders(): Promise<SerializedProviders> {
-  const { importKekProvider, byokImportedKeyProvider } =
-    await import("../../provider/providerShells.js");
-  const text = async (provider: object): Promise<string> =>
-    (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
-  return {
-    importKek: await text(importKekProvider),
-    byokImportedKey: await text(byokImportedKeyProvider),
-  };
+export function serializeProviders(): Promise<SerializedProviders> {
+  captured ??= (async () => {
+    const byType = new Map<string, string>();
+    await pulumi.runtime.setMocks(
+      {
+        newResource(args) {
+          const provider: unknown = (args.inputs as Record<string, unknown>).__provider;
+          const text: unknown = pulumi.runtime.isRpcSecret(provider)
+            ? (pulumi.runtime.unwrapRpcSecret(provider) as unknown)
+            : provider;
+          if (typeof text === "string") byType.set(args.type.split(":").at(-1) ?? "", text);
+          return { id: `${args.name}-id`, state: {} };
+        },
+        call: () => ({}),
+      },
+      "azure-byok-harness",
+      "harness",
+    );
+    const { ImportKek, ByokImportedKey } = await import("pulumi-azure-byok");
+    const vaultUrl = "https://harness.managedhsm.azure.net";
+    const kek = new ImportKek("harness-kek", { vaultUrl, name: "harness-kek" });
+    const key = new ByokImportedKey("harness-key", {
+      vaultUrl,
+      name: "harness-key",
+      byok: "{}",
+      keyType: "RSA",
+    });
+    await new Promise((resolveIds) => pulumi.all([kek.id, key.id]).apply(resolveIds));
+    const importKek = byType.get("ImportKek");
+    const byokImportedKey = byType.get("ByokImportedKey");
+    if (importKek === undefined || byokImportedKey === undefined) {
+      throw new Error("the mocks saw no __provider for ImportKek or ByokImportedKey");
+    }
+    return { importKek, byokImportedKey };
+  })();
+  return captured;
 }
 
 /** URNs the way the engine builds them for our two types. */
