@@ -1,0 +1,22 @@
+/**
+ * `POST /rng`: 1 to 128 random bytes (contracts §3.1).
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import { badParameter } from "../errors.js";
+import { defineOperation } from "../operation.js";
+import { optionalInteger, requireObject } from "../validation.js";
+
+export const getRandomBytes = defineOperation<{ count: number }>({
+  validate({ body }) {
+    const count = optionalInteger(requireObject(body, "The request body"), "count", "body");
+    if (count === undefined || count < 1 || count > 128)
+      throw badParameter(`count ${count ?? "(missing)"} is out of range: ask for 1 to 128 bytes.`);
+    return { count };
+  },
+  handle: (request) => ({
+    status: 200,
+    body: { value: randomBytes(request.count).toString("base64url") },
+  }),
+});

@@ -1,0 +1,53 @@
+/**
+ * The operation registry: one handler file per operation (STYLE.md rule 2), looked up by the
+ * name a route gives.
+ *
+ * @module
+ */
+import type { AnyOperation } from "../operation.js";
+import type { OperationName } from "../routes.js";
+import { backupKey } from "./backupKey.js";
+import { createKey } from "./createKey.js";
+import { decrypt } from "./decrypt.js";
+import { deleteKey } from "./deleteKey.js";
+import { encrypt } from "./encrypt.js";
+import { getDeletedKey } from "./getDeletedKey.js";
+import { getKey } from "./getKey.js";
+import { getRandomBytes } from "./getRandomBytes.js";
+import { importKey } from "./importKey.js";
+import { listDeletedKeys } from "./listDeletedKeys.js";
+import { listKeys } from "./listKeys.js";
+import { listKeyVersions } from "./listKeyVersions.js";
+import { purgeDeletedKey } from "./purgeDeletedKey.js";
+import { recoverDeletedKey } from "./recoverDeletedKey.js";
+import { restoreKey } from "./restoreKey.js";
+import { rotateKey } from "./rotateKey.js";
+import { sign } from "./sign.js";
+import { unwrapKey } from "./unwrapKey.js";
+import { updateKey } from "./updateKey.js";
+import { verify } from "./verify.js";
+import { wrapKey } from "./wrapKey.js";
+
+export const OPERATIONS: Readonly<Record<OperationName, AnyOperation>> = {
+  createKey,
+  importKey,
+  getKey,
+  updateKey,
+  deleteKey,
+  listKeys,
+  listKeyVersions,
+  backupKey,
+  restoreKey,
+  rotateKey,
+  sign,
+  verify,
+  encrypt,
+  decrypt,
+  wrapKey,
+  unwrapKey,
+  listDeletedKeys,
+  getDeletedKey,
+  purgeDeletedKey,
+  recoverDeletedKey,
+  getRandomBytes,
+};

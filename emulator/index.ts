@@ -1,0 +1,17 @@
+/**
+ * A Managed HSM / Key Vault Premium keys data-plane emulator over HTTPS that stock Azure clients
+ * use unchanged: BYOK import with a real `key_hsm` unwrap, challenge auth with its own token
+ * endpoints, soft delete, and a durable store. Entered only through this file.
+ *
+ * @module
+ */
+export { startEmulator, DEFAULT_IDENTITY, DEFAULT_TENANT_ID } from "./startEmulator.js";
+export type {
+  EmulatorOptions,
+  EmulatorVaultOptions,
+  EmulatorIdentity,
+  RunningEmulator,
+} from "./startEmulator.js";
+export { loadOrCreateCa, CA_CERT_FILE } from "./certificates.js";
+export { allowAnyAuthenticatedIdentity } from "./authorize.js";
+export type { RbacDecision, AuthorizationQuestion } from "./authorize.js";

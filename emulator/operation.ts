@@ -1,0 +1,76 @@
+/**
+ * What flows between the stages: the typed input a handler validates, the context it runs in,
+ * and the result the store stage commits and the last stage sends. Handlers see no Node
+ * `req`/`res` (STYLE.md rule 7).
+ *
+ * @module
+ */
+import type { KeyStore, StoreMutation } from "./store/keyStore.js";
+import type { TokenIdentity } from "./tokens.js";
+import type { RouteParams } from "./routes.js";
+
+/** A served vault or Managed HSM, with its settings. */
+export interface VaultRuntime {
+  readonly name: string;
+  readonly kind: "managedhsm" | "vault";
+  readonly purgeProtection: boolean;
+  /** 7..90 days. */
+  readonly softDeleteRetentionDays: number;
+  /** Managed HSM only: false until the security domain is downloaded. */
+  activated: boolean;
+}
+
+/** The request as a handler's validate step sees it. */
+export interface RequestInput {
+  readonly params: RouteParams;
+  readonly query: URLSearchParams;
+  /** The parsed JSON body; `undefined` when there is none. */
+  readonly body: unknown;
+}
+
+/** What a handler runs with. */
+export interface HandlerContext {
+  readonly vault: VaultRuntime;
+  /** `https://host:port` as the client addressed it: key ids use it (contracts §3.1). */
+  readonly vaultUrl: string;
+  readonly store: KeyStore;
+  readonly identity: TokenIdentity;
+  readonly requestId: string;
+  readonly apiVersion: string;
+  /** Unix seconds at the start of the request. */
+  readonly now: number;
+}
+
+/** A handler's answer: the store stage commits `mutations` before `body` is sent. */
+export interface HandlerResult {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly mutations?: readonly StoreMutation[];
+}
+
+/** One operation: validate at the edge into a typed request, then handle it. */
+export interface Operation<T> {
+  /** @throws ServiceError (400) naming the property at fault. */
+  readonly validate: (input: RequestInput, context: HandlerContext) => T;
+  readonly handle: (request: T, context: HandlerContext) => Promise<HandlerResult> | HandlerResult;
+}
+
+declare const validated: unique symbol;
+/** A validated request whose type only its operation knows. */
+export type ValidatedRequest = { readonly [validated]: true };
+
+/** An operation with its request type erased, for the registry. */
+export interface AnyOperation {
+  readonly validate: (input: RequestInput, context: HandlerContext) => ValidatedRequest;
+  readonly handle: (request: ValidatedRequest, context: HandlerContext) => Promise<HandlerResult>;
+}
+
+/** Erases an operation's request type so the registry can hold them all. */
+export function defineOperation<T>(operation: Operation<T>): AnyOperation {
+  return {
+    validate: (input, context) =>
+      ({ value: operation.validate(input, context) }) as unknown as ValidatedRequest,
+    handle: async (request, context) =>
+      operation.handle((request as unknown as { value: T }).value, context),
+  };
+}

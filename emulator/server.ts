@@ -1,0 +1,213 @@
+/**
+ * The request pipeline, its stages in order on one screen (STYLE.md rule 7):
+ * route → authenticate → authorize → validate → handle → store → error.
+ *
+ * One listener serves each vault (its own port, so stock clients need no DNS changes); any
+ * listener also routes by a Host header of `{name}.managedhsm.azure.net` or
+ * `{name}.vault.azure.net`. Key ids use the host the client used.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { vaultKindOfHost } from "../byok/index.js";
+import { requireApiVersion } from "./apiVersion.js";
+import { authenticateRequest } from "./authenticate.js";
+import { authorizeRequest } from "./authorize.js";
+import type { RbacDecision } from "./authorize.js";
+import {
+  badParameter,
+  bodyTooLarge,
+  internalError,
+  isServiceError,
+  renderServiceError,
+  unknownOperation,
+  unknownVault,
+} from "./errors.js";
+import type { ServiceError } from "./errors.js";
+import { OPERATIONS } from "./handlers/index.js";
+import { logger } from "./logger.js";
+import type { HandlerContext, HandlerResult, VaultRuntime } from "./operation.js";
+import { matchRoute } from "./routes.js";
+import type { KeyStore } from "./store/keyStore.js";
+import type { TokenIssuer } from "./tokens.js";
+
+/** What every listener shares. */
+export interface ServerDeps {
+  /** Served vaults by lower-cased name. */
+  readonly vaults: ReadonlyMap<string, VaultRuntime>;
+  readonly store: KeyStore;
+  readonly tokens: TokenIssuer;
+  readonly tenantId: string;
+  readonly decide: RbacDecision;
+}
+
+/** Requests of the keys API are small; a backup of 100 RSA-4096 versions is well under this. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** The request listener of the vault served on one port. */
+export function createVaultRequestListener(deps: ServerDeps, listenerVault: VaultRuntime) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    void runPipeline(req, res, deps, listenerVault);
+  };
+}
+
+async function runPipeline(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: ServerDeps,
+  listenerVault: VaultRuntime,
+): Promise<void> {
+  const started = process.hrtime.bigint();
+  const requestId = randomUUID();
+  let vault = listenerVault;
+  let status = 500;
+  try {
+    // 1. route: vault by Host, then api-version, then method + path.
+    const host = (req.headers.host ?? `127.0.0.1:${String(req.socket.localPort)}`).toLowerCase();
+    vault = vaultForHost(host, deps.vaults) ?? listenerVault;
+    const url = new URL(req.url ?? "/", `https://${host}`);
+    const apiVersion = requireApiVersion(url.searchParams);
+    const match = matchRoute(req.method ?? "GET", url.pathname);
+    if (match.route === undefined) throw unknownOperation(req.method ?? "", url.pathname);
+    // 2. authenticate, before any body is read (contracts §3.4).
+    const identity = authenticateRequest(
+      req.headers.authorization,
+      vault,
+      deps.tokens,
+      deps.tenantId,
+    );
+    // 3. authorize: the route's data action against the caller.
+    authorizeRequest(match.route, match.params, vault, identity, { decide: deps.decide });
+    // 4. validate: read and parse the body, then the operation's own schema.
+    const body = await readJsonBody(req);
+    const context: HandlerContext = {
+      vault,
+      vaultUrl: `https://${host}`,
+      store: deps.store,
+      identity,
+      requestId,
+      apiVersion,
+      now: Math.floor(Date.now() / 1000),
+    };
+    const operation = OPERATIONS[match.route.operation];
+    const request = operation.validate(
+      { params: match.params, query: url.searchParams, body },
+      context,
+    );
+    // 5. handle.
+    const result = await operation.handle(request, context);
+    // 6. store: durable before the reply.
+    if (result.mutations !== undefined) await deps.store.commit(result.mutations);
+    status = result.status;
+    sendResult(res, result, vault, requestId, started);
+  } catch (error) {
+    // 7. error: the service's shape, or a logged 500.
+    const serviceError = toServiceError(error, requestId);
+    status = serviceError.status;
+    sendError(req, res, serviceError, vault, requestId, started);
+  } finally {
+    logger.info(
+      `${requestId} ${req.method ?? ""} ${(req.url ?? "").split("?")[0] ?? ""} ${vault.name} ${status}`,
+    );
+  }
+}
+
+function vaultForHost(
+  host: string,
+  vaults: ReadonlyMap<string, VaultRuntime>,
+): VaultRuntime | undefined {
+  const hostname = host.replace(/:\d+$/, "");
+  const kind = vaultKindOfHost(hostname);
+  if (kind === "unknown") return undefined;
+  const vault = vaults.get(hostname.split(".")[0] ?? "");
+  if (vault?.kind !== kind) throw unknownVault(host);
+  return vault;
+}
+
+function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(bodyTooLarge(MAX_BODY_BYTES));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("error", reject);
+    req.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8").trim();
+      if (text === "") {
+        resolve(undefined);
+        return;
+      }
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(badParameter("The request body is not valid JSON."));
+      }
+    });
+  });
+}
+
+function commonHeaders(
+  vault: VaultRuntime,
+  requestId: string,
+  started: bigint,
+): Record<string, string> {
+  const latencyMs = Number((process.hrtime.bigint() - started) / 1_000_000n);
+  return {
+    "content-type": "application/json; charset=utf-8",
+    "cache-control": "no-cache",
+    "x-content-type-options": "nosniff",
+    "x-ms-request-id": requestId,
+    "x-ms-keyvault-region": "emulator",
+    "x-ms-keyvault-service-version": "1.9.0.0-azure-byok-emulator",
+    ...(vault.kind === "managedhsm" ? { "x-ms-server-latency": String(latencyMs) } : {}),
+  };
+}
+
+function sendResult(
+  res: ServerResponse,
+  result: HandlerResult,
+  vault: VaultRuntime,
+  requestId: string,
+  started: bigint,
+): void {
+  const body = result.body === undefined ? "" : JSON.stringify(result.body);
+  res.writeHead(result.status, commonHeaders(vault, requestId, started));
+  res.end(body);
+}
+
+function toServiceError(error: unknown, requestId: string): ServiceError {
+  if (isServiceError(error)) return error;
+  logger.error(
+    `${requestId} bug: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
+  return internalError();
+}
+
+function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: ServiceError,
+  vault: VaultRuntime,
+  requestId: string,
+  started: bigint,
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(
+    renderServiceError(error, { managedHsm: vault.kind === "managedhsm", activityId: requestId }),
+  );
+  res.writeHead(error.status, { ...commonHeaders(vault, requestId, started), ...error.headers });
+  res.end(body);
+  // The body was never read (a 401 answers before it): drain it so the connection stays usable.
+  if (!req.readableEnded) req.resume();
+}

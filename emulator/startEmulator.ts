@@ -1,0 +1,251 @@
+/**
+ * Starting and stopping the emulator in-process: one HTTPS listener per vault on 127.0.0.1, a
+ * token endpoint, the CA and server certificate, the store (journal in `dataDir`, or memory).
+ *
+ * @module
+ */
+import { generateKeyPair, randomBytes } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { createPrivateKey } from "node:crypto";
+import http from "node:http";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { allowAnyAuthenticatedIdentity } from "./authorize.js";
+import { issueServerTls } from "./certificates.js";
+import { createIdentityRequestListener } from "./identityEndpoint.js";
+import type { VaultRuntime } from "./operation.js";
+import { createVaultRequestListener } from "./server.js";
+import { loadOrCreateFile, makeTempDir, removeDir } from "./store/dataFiles.js";
+import { openJournalStore } from "./store/journalStore.js";
+import { createMemoryStore } from "./store/memoryStore.js";
+import type { KeyStore } from "./store/keyStore.js";
+import { createTokenIssuer, MANAGED_HSM_RESOURCE, VAULT_RESOURCE } from "./tokens.js";
+
+/** A vault or Managed HSM to serve. */
+export interface EmulatorVaultOptions {
+  /** DNS label: 3-24 of a-z, 0-9 and -, as Azure names vaults. */
+  name: string;
+  kind: "managedhsm" | "vault";
+  /** Purge of a soft-deleted key is refused (403) while on. Default false. */
+  purgeProtection?: boolean;
+  /** Days a soft-deleted key stays recoverable: 7..90, default 90. */
+  softDeleteRetentionDays?: number;
+  /** Managed HSM only: false until the security domain is downloaded. Default true. */
+  activated?: boolean;
+}
+
+/** An identity the token endpoints issue tokens for. */
+export interface EmulatorIdentity {
+  objectId: string;
+  name?: string;
+}
+
+/** Options of {@link startEmulator}. */
+export interface EmulatorOptions {
+  /** First port: vault i listens on port + i, the token endpoint on port + vaults. 0 (default) = free ports. */
+  port?: number;
+  /** Durable store and certificates; omitted = in-memory store and a temporary directory for certificates. */
+  dataDir?: string;
+  /** Where the CA lives (created if absent, reused if present); default `dataDir`. */
+  caDir?: string;
+  /** Default `[{ name: "emulator-hsm", kind: "managedhsm" }]`. */
+  vaults?: EmulatorVaultOptions[];
+  /** The first is the managed identity of the MI endpoint and the Managed HSM's initial administrator. */
+  identities?: EmulatorIdentity[];
+  /** Default {@link DEFAULT_TENANT_ID}. */
+  tenantId?: string;
+  /** Pre-seeded Managed HSM local RBAC assignments; kept for the RBAC stage (not yet enforced). */
+  roleAssignments?: Array<{ objectId: string; roleName: string; scope?: string }>;
+}
+
+/** A running emulator. */
+export interface RunningEmulator {
+  readonly vaults: ReadonlyArray<{ name: string; kind: "managedhsm" | "vault"; url: string }>;
+  /** `https://127.0.0.1:PORT` of a served vault. @throws Error for a name not served. */
+  url(vaultName: string): string;
+  readonly caCertPath: string;
+  /** NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE, IDENTITY_ENDPOINT, IDENTITY_HEADER. */
+  readonly env: Record<string, string>;
+  /** A token for negative tests: another identity, another audience, an expired one. */
+  issueToken(options: { objectId?: string; audience?: string; expiresInSeconds?: number }): string;
+  stop(): Promise<void>;
+}
+
+/** The tenant of the emulator's tokens and challenges unless one is given. */
+export const DEFAULT_TENANT_ID = "00000000-0000-0000-0000-00000000b70c";
+/** The identity tokens are issued for unless identities are given. */
+export const DEFAULT_IDENTITY: EmulatorIdentity = {
+  objectId: "00000000-0000-0000-0000-0000000e0001",
+  name: "azure-byok-emulator",
+};
+
+const TOKEN_KEY_FILE = "token-signing-key.pem";
+
+function checkVaults(vaults: readonly EmulatorVaultOptions[]): VaultRuntime[] {
+  if (vaults.length === 0)
+    throw new Error("vaults is empty: serve at least one vault or Managed HSM");
+  const seen = new Set<string>();
+  return vaults.map((v, i) => {
+    const name = v.name.toLowerCase();
+    if (!/^[a-z0-9][a-z0-9-]{1,22}[a-z0-9]$/.test(name)) {
+      throw new Error(
+        `vaults[${i}].name "${v.name}" is not a vault name: use 3-24 characters of a-z, 0-9 and -`,
+      );
+    }
+    if (seen.has(name))
+      throw new Error(`vaults[${i}].name "${v.name}" is served twice: names must be unique`);
+    seen.add(name);
+    const retention = v.softDeleteRetentionDays ?? 90;
+    if (!Number.isInteger(retention) || retention < 7 || retention > 90) {
+      throw new Error(`vaults[${i}].softDeleteRetentionDays is ${retention}: use 7 to 90 days`);
+    }
+    return {
+      name,
+      kind: v.kind,
+      purgeProtection: v.purgeProtection ?? false,
+      softDeleteRetentionDays: retention,
+      activated: v.kind === "managedhsm" ? (v.activated ?? true) : true,
+    };
+  });
+}
+
+function generateSigningKeyPem(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    generateKeyPair("rsa", { modulusLength: 2048 }, (error, _publicKey, privateKey: KeyObject) => {
+      if (error) reject(error);
+      else resolve(privateKey.export({ type: "pkcs8", format: "pem" }) as string);
+    });
+  });
+}
+
+function listen(server: http.Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function close(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * Starts the emulator.
+ *
+ * @example
+ * ```ts
+ * const emulator = await startEmulator({ caDir: ".azure-byok/test-ca" });
+ * Object.assign(process.env, emulator.env);
+ * const client = new KeyClient(emulator.url("emulator-hsm"), new DefaultAzureCredential(), {
+ *   disableChallengeResourceVerification: true,
+ * });
+ * // …
+ * await emulator.stop();
+ * ```
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const vaults = checkVaults(options.vaults ?? [{ name: "emulator-hsm", kind: "managedhsm" }]);
+  const identities = options.identities ?? [DEFAULT_IDENTITY];
+  if (identities.length === 0)
+    throw new Error("identities is empty: give at least one identity (the managed identity)");
+  const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
+  const basePort = options.port ?? 0;
+  const tempDir =
+    options.dataDir === undefined ? await makeTempDir("azure-byok-emulator-") : undefined;
+  const certDir = options.dataDir ?? tempDir ?? ".";
+  const caDir = options.caDir ?? certDir;
+
+  const servers: http.Server[] = [];
+  let store: KeyStore | undefined;
+  try {
+    const tls = await issueServerTls(caDir, certDir);
+    store =
+      options.dataDir === undefined ? createMemoryStore() : await openJournalStore(options.dataDir);
+    const signingKeyPem =
+      options.dataDir === undefined
+        ? await generateSigningKeyPem()
+        : (
+            await loadOrCreateFile(
+              path.join(options.dataDir, TOKEN_KEY_FILE),
+              generateSigningKeyPem,
+            )
+          ).toString("utf8");
+    const tokens = createTokenIssuer(createPrivateKey(signingKeyPem), tenantId);
+    const deps = {
+      vaults: new Map(vaults.map((v) => [v.name, v])),
+      store,
+      tokens,
+      tenantId,
+      decide: allowAnyAuthenticatedIdentity,
+    };
+    const served: { name: string; kind: "managedhsm" | "vault"; url: string }[] = [];
+    for (const [i, vault] of vaults.entries()) {
+      const server = https.createServer(
+        { cert: tls.cert, key: tls.key },
+        createVaultRequestListener(deps, vault),
+      );
+      servers.push(server);
+      const port = await listen(server, basePort === 0 ? 0 : basePort + i);
+      served.push({ name: vault.name, kind: vault.kind, url: `https://127.0.0.1:${port}` });
+    }
+    const secret = randomBytes(24).toString("base64url");
+    const identityServer = http.createServer(
+      createIdentityRequestListener({ tokens, identities, secret, tenantId }),
+    );
+    servers.push(identityServer);
+    const identityPort = await listen(
+      identityServer,
+      basePort === 0 ? 0 : basePort + vaults.length,
+    );
+    const openedStore = store;
+    let stopped: Promise<void> | undefined;
+    return {
+      vaults: served,
+      url(vaultName) {
+        const vault = served.find((v) => v.name === vaultName.toLowerCase());
+        if (vault === undefined)
+          throw new Error(
+            `the emulator serves no vault "${vaultName}": it serves ${served.map((v) => v.name).join(", ")}`,
+          );
+        return vault.url;
+      },
+      caCertPath: path.resolve(tls.caCertPath),
+      env: {
+        NODE_EXTRA_CA_CERTS: path.resolve(tls.caCertPath),
+        REQUESTS_CA_BUNDLE: path.resolve(tls.caCertPath),
+        IDENTITY_ENDPOINT: `http://127.0.0.1:${identityPort}/msi/token`,
+        IDENTITY_HEADER: secret,
+      },
+      issueToken({ objectId, audience, expiresInSeconds }) {
+        const kind = vaults[0]?.kind ?? "managedhsm";
+        return tokens.issue({
+          objectId: objectId ?? identities[0]?.objectId ?? DEFAULT_IDENTITY.objectId,
+          audience: audience ?? (kind === "managedhsm" ? MANAGED_HSM_RESOURCE : VAULT_RESOURCE),
+          ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+        }).token;
+      },
+      stop() {
+        stopped ??= (async () => {
+          await Promise.all(servers.map(close));
+          await openedStore.close();
+          if (tempDir !== undefined) await removeDir(tempDir);
+        })();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await Promise.all(servers.map(close));
+    await store?.close();
+    if (tempDir !== undefined) await removeDir(tempDir);
+    throw error;
+  }
+}

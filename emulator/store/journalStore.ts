@@ -1,0 +1,273 @@
+/**
+ * The durable key store (STYLE.md rule 8): every commit is one line appended to `keys.journal`
+ * and fsynced before the commit resolves, so a reply means the disk has it. Concurrent commits
+ * share one write and one fsync (group commit). On start the journal is replayed; a torn last
+ * line (the process died mid-write) is cut off, since its commit never resolved. Key material is
+ * sealed with AES-256-GCM under `store.key`, kept beside the journal.
+ *
+ * Each line is `<first 16 hex of SHA-256 of the JSON> <JSON>`, so a damaged line is told from a
+ * good one without trusting the JSON parser alone.
+ *
+ * @module
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import path from "node:path";
+import type {
+  KeyMaterial,
+  KeyStore,
+  KeyVersionChanges,
+  Sealer,
+  StoredKeyVersion,
+  StoreMutation,
+} from "./keyStore.js";
+import { applyMutation, createKeyState, getKey, listKeys } from "./keyState.js";
+import type { KeyState } from "./keyState.js";
+import { ensureDir, loadOrCreateFile } from "./dataFiles.js";
+import { createSealer } from "./sealer.js";
+
+/** File names inside the data directory. */
+export const JOURNAL_FILE = "keys.journal";
+export const SEALING_KEY_FILE = "store.key";
+
+/** Options of {@link openJournalStore}. */
+export interface OpenJournalStoreOptions {
+  /** Called once when replay cut off a torn last record: its byte length. */
+  readonly onTornRecord?: (bytes: number) => void;
+}
+
+/**
+ * Opens (or creates) the journal in `dataDir` and replays it.
+ *
+ * @throws Error when a record other than the last is damaged: the store would be silently
+ *   missing writes, so it refuses to start and names the line.
+ */
+export async function openJournalStore(
+  dataDir: string,
+  options: OpenJournalStoreOptions = {},
+): Promise<KeyStore> {
+  await ensureDir(dataDir);
+  const sealer = createSealer(
+    await loadOrCreateFile(path.join(dataDir, SEALING_KEY_FILE), () =>
+      Promise.resolve(randomBytes(32)),
+    ),
+  );
+  const file = path.join(dataDir, JOURNAL_FILE);
+  const state = createKeyState();
+  await replay(file, state, sealer, options);
+  const handle = await fs.open(file, "a", 0o600);
+  return new JournalStore(handle, state, sealer);
+}
+
+interface Pending {
+  readonly line: string;
+  readonly mutations: readonly StoreMutation[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+class JournalStore implements KeyStore {
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly state: KeyState,
+    readonly sealer: Sealer,
+  ) {}
+
+  getKey(vault: string, name: string) {
+    return getKey(this.state, vault, name);
+  }
+
+  listKeys(vault: string) {
+    return listKeys(this.state, vault);
+  }
+
+  commit(mutations: readonly StoreMutation[]): Promise<void> {
+    if (mutations.length === 0) return Promise.resolve();
+    if (this.closed) return Promise.reject(new Error("the key store is closed"));
+    const line = encodeLine(mutations, this.sealer);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ line, mutations, resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        await this.handle.write(batch.map((p) => p.line).join(""));
+        await this.handle.datasync();
+      } catch (error) {
+        for (const pending of batch) pending.reject(error);
+        continue;
+      }
+      // Applied only once durable: nothing a reader sees can be lost by a crash.
+      for (const pending of batch) {
+        for (const mutation of pending.mutations) applyMutation(this.state, mutation);
+        pending.resolve();
+      }
+    }
+    this.flushing = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flushing;
+    await this.handle.close();
+  }
+}
+
+// --- encoding -------------------------------------------------------------------------------
+
+type EncodedMaterial = { readonly kind: KeyMaterial["kind"]; readonly sealed: string };
+
+function materialContext(vault: string, name: string, version: string): string {
+  return `${vault}/${name.toLowerCase()}/${version}`;
+}
+
+function encodeVersion(
+  vault: string,
+  name: string,
+  key: StoredKeyVersion,
+  sealer: Sealer,
+): unknown {
+  const secret = key.material.kind === "pkcs8" ? key.material.der : key.material.bytes;
+  const material: EncodedMaterial = {
+    kind: key.material.kind,
+    sealed: sealer.seal(secret, materialContext(vault, name, key.version)).toString("base64"),
+  };
+  return {
+    ...key,
+    material,
+    ...(key.releasePolicy === undefined
+      ? {}
+      : {
+          releasePolicy: { ...key.releasePolicy, data: key.releasePolicy.data.toString("base64") },
+        }),
+  };
+}
+
+function encodeLine(mutations: readonly StoreMutation[], sealer: Sealer): string {
+  const records = mutations.map((m) => {
+    if (m.op === "putVersion") return { ...m, key: encodeVersion(m.vault, m.name, m.key, sealer) };
+    if (m.op === "updateVersion" && m.changes.releasePolicy !== undefined) {
+      return {
+        ...m,
+        changes: {
+          ...m.changes,
+          releasePolicy: {
+            ...m.changes.releasePolicy,
+            data: m.changes.releasePolicy.data.toString("base64"),
+          },
+        },
+      };
+    }
+    return m;
+  });
+  const json = JSON.stringify(records);
+  return `${checksum(json)} ${json}\n`;
+}
+
+function checksum(json: string): string {
+  return createHash("sha256").update(json).digest("hex").slice(0, 16);
+}
+
+interface EncodedPolicy {
+  readonly contentType: string;
+  readonly immutable: boolean;
+  readonly data: string;
+}
+
+function decodePolicy(policy: EncodedPolicy | undefined) {
+  return policy === undefined ? undefined : { ...policy, data: Buffer.from(policy.data, "base64") };
+}
+
+function decodeMutation(record: Record<string, unknown>, sealer: Sealer): StoreMutation {
+  const mutation = record as unknown as StoreMutation;
+  if (mutation.op === "putVersion") {
+    const encoded = record.key as Omit<StoredKeyVersion, "material" | "releasePolicy"> & {
+      material: EncodedMaterial;
+      releasePolicy?: EncodedPolicy;
+    };
+    const secret = sealer.open(
+      Buffer.from(encoded.material.sealed, "base64"),
+      materialContext(mutation.vault, mutation.name, encoded.version),
+    );
+    const material: KeyMaterial =
+      encoded.material.kind === "pkcs8"
+        ? { kind: "pkcs8", der: secret }
+        : { kind: "oct", bytes: secret };
+    const { releasePolicy, ...rest } = encoded;
+    const policy = decodePolicy(releasePolicy);
+    return {
+      ...mutation,
+      key: { ...rest, material, ...(policy === undefined ? {} : { releasePolicy: policy }) },
+    };
+  }
+  if (mutation.op === "updateVersion") {
+    const changes = record.changes as Record<string, unknown>;
+    const policy = decodePolicy(changes.releasePolicy as EncodedPolicy | undefined);
+    const rest: { -readonly [K in keyof KeyVersionChanges]: KeyVersionChanges[K] } = {
+      ...mutation.changes,
+    };
+    delete rest.releasePolicy;
+    return {
+      ...mutation,
+      changes: { ...rest, ...(policy === undefined ? {} : { releasePolicy: policy }) },
+    };
+  }
+  return mutation;
+}
+
+function parseLine(line: string, sealer: Sealer): StoreMutation[] | undefined {
+  const space = line.indexOf(" ");
+  if (space !== 16) return undefined;
+  const json = line.slice(space + 1);
+  if (checksum(json) !== line.slice(0, space)) return undefined;
+  const records = JSON.parse(json) as Record<string, unknown>[];
+  return records.map((record) => decodeMutation(record, sealer));
+}
+
+async function replay(
+  file: string,
+  state: KeyState,
+  sealer: Sealer,
+  options: OpenJournalStoreOptions,
+): Promise<void> {
+  let content: Buffer;
+  try {
+    content = await fs.readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  let offset = 0;
+  let lineNumber = 0;
+  while (offset < content.length) {
+    lineNumber++;
+    const end = content.indexOf(0x0a, offset);
+    const complete = end !== -1;
+    const line = content.subarray(offset, complete ? end : content.length).toString("utf8");
+    const mutations = complete ? parseLine(line, sealer) : undefined;
+    if (mutations === undefined) {
+      const restIsTail = !complete || content.indexOf(0x0a, end + 1) === -1;
+      if (!restIsTail) {
+        throw new Error(
+          `${file} line ${lineNumber} is damaged but later records follow: the store will not start with writes missing; restore the data directory from a backup`,
+        );
+      }
+      // The last record was being written when the process died; its commit never resolved.
+      options.onTornRecord?.(content.length - offset);
+      await fs.truncate(file, offset);
+      return;
+    }
+    for (const mutation of mutations) applyMutation(state, mutation);
+    offset = end + 1;
+  }
+}

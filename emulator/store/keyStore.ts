@@ -1,0 +1,102 @@
+/**
+ * What the emulator keeps about keys, and the store interface (STYLE.md rule 8). Changes are
+ * data ({@link StoreMutation}), so the memory store applies them and the journal store appends
+ * them to disk first; one suite tests both.
+ *
+ * @module
+ */
+
+/** A key's secret half: PKCS#8 DER for RSA/EC, raw bytes for oct. Never leaves the emulator. */
+export type KeyMaterial =
+  | { readonly kind: "pkcs8"; readonly der: Buffer }
+  | { readonly kind: "oct"; readonly bytes: Buffer };
+
+/** A key release policy as the service stores it (contracts §3.2). */
+export interface StoredReleasePolicy {
+  readonly contentType: string;
+  readonly immutable: boolean;
+  /** The policy JSON bytes. */
+  readonly data: Buffer;
+}
+
+/** One version of a key. Dates are Unix seconds, as on the wire. */
+export interface StoredKeyVersion {
+  readonly version: string;
+  readonly kty: string;
+  readonly keyOps: readonly string[];
+  readonly crv?: string;
+  /** Bits, for RSA and oct. */
+  readonly keySize?: number;
+  readonly enabled: boolean;
+  readonly nbf?: number;
+  readonly exp?: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly exportable: boolean;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly releasePolicy?: StoredReleasePolicy;
+  readonly material: KeyMaterial;
+}
+
+/** A key: its versions, oldest first, and its soft-delete state. */
+export interface StoredKey {
+  readonly name: string;
+  readonly versions: readonly StoredKeyVersion[];
+  readonly deleted?: { readonly deletedDate: number; readonly scheduledPurgeDate: number };
+}
+
+/** The changes a handler asks for; the store stage commits them before the reply. */
+export type StoreMutation =
+  | {
+      readonly op: "putVersion";
+      readonly vault: string;
+      readonly name: string;
+      readonly key: StoredKeyVersion;
+    }
+  | {
+      readonly op: "updateVersion";
+      readonly vault: string;
+      readonly name: string;
+      readonly version: string;
+      readonly changes: KeyVersionChanges;
+    }
+  | {
+      readonly op: "deleteKey";
+      readonly vault: string;
+      readonly name: string;
+      readonly deletedDate: number;
+      readonly scheduledPurgeDate: number;
+    }
+  | { readonly op: "recoverKey"; readonly vault: string; readonly name: string }
+  | { readonly op: "purgeKey"; readonly vault: string; readonly name: string };
+
+/** What PATCH may change on a version. */
+export interface KeyVersionChanges {
+  readonly keyOps?: readonly string[];
+  readonly enabled?: boolean;
+  /** `null` clears the date. */
+  readonly nbf?: number | null;
+  readonly exp?: number | null;
+  readonly exportable?: boolean;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly releasePolicy?: StoredReleasePolicy;
+  readonly updated: number;
+}
+
+/** Seals and opens secrets with AES-256-GCM (key material at rest, backup blobs). */
+export interface Sealer {
+  seal(plaintext: Buffer, associatedData: string): Buffer;
+  /** @throws Error when the blob was not sealed by this key or was changed. */
+  open(sealed: Buffer, associatedData: string): Buffer;
+}
+
+/** The key store: reads are synchronous from memory; commits resolve once durable. */
+export interface KeyStore {
+  getKey(vault: string, name: string): StoredKey | undefined;
+  listKeys(vault: string): readonly StoredKey[];
+  /** Applies the mutations in order, all or none; resolves once they survive a crash. */
+  commit(mutations: readonly StoreMutation[]): Promise<void>;
+  /** The sealer for backup blobs: the same key the store encrypts material with. */
+  readonly sealer: Sealer;
+  close(): Promise<void>;
+}
