@@ -3,7 +3,7 @@
  * emulator's own CA code, because NODE_EXTRA_CA_CERTS is read only when a process starts, so
  * the CA file must exist before ava starts its workers (ava.environmentVariables points at it).
  */
-import { loadOrCreateCa } from "pulumi-azure-byok/emulator";
+import { loadOrCreateCa } from "../../emulator/index.js";
 
 const TEST_CA_DIR = ".azure-byok/test-ca";
 
