@@ -135,11 +135,6 @@ export function unwrapKeyHsm(
   const kek = findKek(pkg, context);
   const material = kek.material as typeof kek.material & { kind: "pkcs8" };
   try {
-    // Parse again with the KEK's size, so a file wrapped for another KEK size says so plainly.
-    const sized = parseByokFile(keyHsm, {
-      what: "key.key_hsm",
-      kekModulusBytes: rsaBitsOf(material) / 8,
-    });
     const expected: UnwrapByokFileOptions["expected"] =
       target.family === "EC"
         ? target.crv === undefined
@@ -149,7 +144,7 @@ export function unwrapKeyHsm(
           ? { kty: "RSA" }
           : { kty: "oct" };
     const recovered = unwrapByokFile(
-      sized,
+      pkg,
       privateKeyOf(material),
       expected === undefined ? {} : { expected },
     );
@@ -161,6 +156,16 @@ export function unwrapKeyHsm(
     }
     return recovered;
   } catch (error) {
+    if (isByokError(error) && error.code === "ERR_BYOK_OAEP") {
+      // The RSA block did not decrypt: if the file's length fits another KEK size, say that,
+      // rather than a bare decryption failure. Only after unwrapping, so keys of unusual
+      // lengths (an RSA-1024 target) still reach the check that names them.
+      try {
+        parseByokFile(keyHsm, { what: "key.key_hsm", kekModulusBytes: rsaBitsOf(material) / 8 });
+      } catch (sizeError) {
+        fromByokError(sizeError);
+      }
+    }
     fromByokError(error);
   }
 }
