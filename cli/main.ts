@@ -14,6 +14,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "wrap a target key for a KEK into a .byok file (in software)",
     load: async () => (await import("./commands/wrap.js")).wrapCommand,
   },
+  emulator: {
+    summary: "serve an emulated Managed HSM / Key Vault Premium keys API on 127.0.0.1",
+    load: async () => (await import("./commands/emulator.js")).emulatorCommand,
+  },
   inspect: {
     summary: "print and validate a .byok file's header, sizes and contents",
     load: async () => (await import("./commands/inspect.js")).inspectCommand,
