@@ -38,7 +38,7 @@ function startChild(dataDir: string): Promise<Child> {
     child.once("exit", (code) => {
       reject(new Error(`the emulator process exited with ${String(code)} before it was ready`));
     });
-    createInterface({ input: child.stdout! }).once("line", (line) => {
+    createInterface({ input: child.stdout }).once("line", (line) => {
       const { url, env } = JSON.parse(line) as { url: string; env: Record<string, string> };
       process.env.IDENTITY_ENDPOINT = env.IDENTITY_ENDPOINT;
       process.env.IDENTITY_HEADER = env.IDENTITY_HEADER;

@@ -1,0 +1,177 @@
+/**
+ * One suite for both key stores (STYLE.md rule 8), plus what only the journal promises:
+ * replay after reopen, a torn last record cut off, material sealed at rest.
+ */
+import { randomBytes } from "node:crypto";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import test from "ava";
+import type { ExecutionContext } from "ava";
+import { JOURNAL_FILE, openJournalStore } from "../../../emulator/store/journalStore.js";
+import { createMemoryStore } from "../../../emulator/store/memoryStore.js";
+import type { KeyStore, StoredKeyVersion } from "../../../emulator/store/keyStore.js";
+
+function tempDir(t: ExecutionContext): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "azure-byok-store-"));
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+function version(id: string, secret = randomBytes(32)): StoredKeyVersion {
+  return {
+    version: id,
+    kty: "oct-HSM",
+    keyOps: ["wrapKey", "unwrapKey"],
+    keySize: 256,
+    enabled: true,
+    created: 1,
+    updated: 1,
+    exportable: false,
+    tags: { team: "a" },
+    material: { kind: "oct", bytes: secret },
+  };
+}
+
+const FACTORIES: Record<string, (t: ExecutionContext) => Promise<KeyStore>> = {
+  memory: () => Promise.resolve(createMemoryStore()),
+  journal: (t) => openJournalStore(tempDir(t)),
+};
+
+for (const [kind, open] of Object.entries(FACTORIES)) {
+  test(`${kind} store: versions append in order and names are case-insensitive`, async (t) => {
+    const store = await open(t);
+    await store.commit([{ op: "putVersion", vault: "v", name: "Key-A", key: version("1") }]);
+    await store.commit([{ op: "putVersion", vault: "v", name: "key-a", key: version("2") }]);
+    const key = store.getKey("v", "KEY-A");
+    t.is(key?.name, "Key-A");
+    t.deepEqual(
+      key?.versions.map((v) => v.version),
+      ["1", "2"],
+    );
+    t.is(store.getKey("other-vault", "key-a"), undefined);
+    await store.close();
+  });
+
+  test(`${kind} store: update, delete, recover and purge`, async (t) => {
+    const store = await open(t);
+    await store.commit([{ op: "putVersion", vault: "v", name: "k", key: version("1") }]);
+    await store.commit([
+      {
+        op: "updateVersion",
+        vault: "v",
+        name: "k",
+        version: "1",
+        changes: { updated: 5, enabled: false, exp: 100 },
+      },
+    ]);
+    t.is(store.getKey("v", "k")?.versions[0]?.enabled, false);
+    t.is(store.getKey("v", "k")?.versions[0]?.exp, 100);
+    await store.commit([
+      {
+        op: "updateVersion",
+        vault: "v",
+        name: "k",
+        version: "1",
+        changes: { updated: 6, exp: null },
+      },
+    ]);
+    t.is(store.getKey("v", "k")?.versions[0]?.exp, undefined);
+    await store.commit([
+      { op: "deleteKey", vault: "v", name: "k", deletedDate: 10, scheduledPurgeDate: 20 },
+    ]);
+    t.deepEqual(store.getKey("v", "k")?.deleted, { deletedDate: 10, scheduledPurgeDate: 20 });
+    await store.commit([{ op: "putVersion", vault: "v", name: "k", key: version("2") }]);
+    t.is(store.getKey("v", "k")?.versions.length, 1, "a deleted key takes no new versions");
+    await store.commit([{ op: "recoverKey", vault: "v", name: "k" }]);
+    t.is(store.getKey("v", "k")?.deleted, undefined);
+    await store.commit([
+      { op: "deleteKey", vault: "v", name: "k", deletedDate: 11, scheduledPurgeDate: 21 },
+    ]);
+    await store.commit([{ op: "purgeKey", vault: "v", name: "k" }]);
+    t.is(store.getKey("v", "k"), undefined);
+    await store.close();
+  });
+
+  test(`${kind} store: concurrent commits all land`, async (t) => {
+    const store = await open(t);
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        store.commit([{ op: "putVersion", vault: "v", name: `k${i}`, key: version("1") }]),
+      ),
+    );
+    t.is(store.listKeys("v").length, 50);
+    await store.close();
+  });
+}
+
+test("journal store: a reopened store has every committed write, material included", async (t) => {
+  const dir = tempDir(t);
+  const secret = randomBytes(32);
+  const store = await openJournalStore(dir);
+  await store.commit([{ op: "putVersion", vault: "v", name: "k", key: version("1", secret) }]);
+  await store.commit([
+    {
+      op: "updateVersion",
+      vault: "v",
+      name: "k",
+      version: "1",
+      changes: { updated: 2, tags: { b: "c" } },
+    },
+  ]);
+  await store.close();
+  const reopened = await openJournalStore(dir);
+  const stored = reopened.getKey("v", "k")?.versions[0];
+  t.deepEqual(stored?.tags, { b: "c" });
+  t.deepEqual(stored?.material, { kind: "oct", bytes: secret });
+  await reopened.close();
+});
+
+test("journal store: key material is not on disk in the clear", async (t) => {
+  const dir = tempDir(t);
+  const secret = randomBytes(32);
+  const store = await openJournalStore(dir);
+  await store.commit([{ op: "putVersion", vault: "v", name: "k", key: version("1", secret) }]);
+  await store.close();
+  const journal = readFileSync(path.join(dir, JOURNAL_FILE));
+  for (const encoding of ["hex", "base64", "base64url"] as const)
+    t.false(journal.includes(secret.toString(encoding)), encoding);
+  t.false(journal.includes(secret));
+});
+
+test("journal store: a torn last record is cut off and the store keeps working", async (t) => {
+  const dir = tempDir(t);
+  const store = await openJournalStore(dir);
+  await store.commit([{ op: "putVersion", vault: "v", name: "kept", key: version("1") }]);
+  await store.close();
+  appendFileSync(
+    path.join(dir, JOURNAL_FILE),
+    '0123456789abcdef [{"op":"putVersion","vault":"v","na',
+  );
+  let torn = 0;
+  const reopened = await openJournalStore(dir, { onTornRecord: (bytes) => (torn = bytes) });
+  t.true(torn > 0);
+  t.truthy(reopened.getKey("v", "kept"));
+  await reopened.commit([{ op: "putVersion", vault: "v", name: "after", key: version("1") }]);
+  await reopened.close();
+  const again = await openJournalStore(dir);
+  t.truthy(again.getKey("v", "after"));
+  t.truthy(again.getKey("v", "kept"));
+  await again.close();
+});
+
+test("journal store: a damaged record followed by good ones refuses to start", async (t) => {
+  const dir = tempDir(t);
+  const store = await openJournalStore(dir);
+  await store.commit([{ op: "putVersion", vault: "v", name: "a", key: version("1") }]);
+  await store.commit([{ op: "putVersion", vault: "v", name: "b", key: version("1") }]);
+  await store.close();
+  const file = path.join(dir, JOURNAL_FILE);
+  const content = readFileSync(file);
+  content[5] = content[5] === 0x30 ? 0x31 : 0x30;
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(file, content);
+  await t.throwsAsync(openJournalStore(dir), { message: /line 1 is damaged/ });
+});
