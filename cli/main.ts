@@ -5,7 +5,14 @@
  * @module
  */
 import { isByokError } from "../byok/index.js";
-import { BadInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./command.js";
+import {
+  BadInputError,
+  EXIT_BAD_INPUT,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+} from "./command.js";
 import type { Command, CommandIo } from "./command.js";
 
 /** Subcommands load lazily so `azure-byok inspect` never loads the emulator or PKCS#11. */
