@@ -29,6 +29,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "print and validate a .byok file's header, sizes and contents",
     load: async () => (await import("./commands/inspect.js")).inspectCommand,
   },
+  pkcs11: {
+    summary: "make a .byok file inside a PKCS#11 HSM (wrap), or list its tokens and keys (list)",
+    load: async () => (await import("./commands/pkcs11.js")).pkcs11Command,
+  },
 };
 
 function usage(): string {
