@@ -18,7 +18,7 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { mkdtemp, mkdir, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -158,6 +158,7 @@ export async function startPluginHost(options: StartPluginHostOptions = {}): Pro
   // a host must not outlive the process that started it, even when that one exits abruptly
   const killOnExit = (): void => {
     child.kill("SIGKILL");
+    rmSync(programDir, { recursive: true, force: true });
   };
   process.on("exit", killOnExit);
   let stderr = "";
