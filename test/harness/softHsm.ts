@@ -50,7 +50,10 @@ export interface SoftHsmToken {
 export interface CreateSoftHsmTokenOptions {
   /** The token label; default `byok-test`. */
   readonly label?: string;
-  /** A `slots.mechanisms` line for softhsm2.conf, to take mechanisms away; default all. */
+  /**
+   * `slots.mechanisms` for softhsm2.conf: `ALL` (the default) or a comma list of the mechanisms to
+   * keep. SoftHSM2 2.6.1 ignores `-CKM_…` exclusions, so list what stays.
+   */
   readonly mechanisms?: string;
 }
 
