@@ -10,7 +10,31 @@ const { pathToFileURL } = require("node:url");
 
 const source = path.join(__dirname, "main.ts");
 const argv = process.argv.slice(2);
-if (fs.existsSync(source)) {
+/** True when this process resolves the package to its TypeScript sources (the azure-byok-source condition). */
+function resolvesToSources() {
+  try {
+    return require.resolve("pulumi-azure-byok").endsWith(".ts");
+  } catch {
+    return false;
+  }
+}
+
+if (fs.existsSync(source) && !resolvesToSources()) {
+  // Conditions are fixed when Node starts, and `demo` loads a Pulumi program that imports the
+  // package by name: run again with the condition, as the tests do. The terminal sends Ctrl-C to
+  // both processes; this one waits for the child to clean up and exits with its code.
+  const { spawn } = require("node:child_process");
+  const child = spawn(
+    process.execPath,
+    ["--conditions=azure-byok-source", ...process.execArgv, __filename, ...argv],
+    { stdio: "inherit" },
+  );
+  process.on("SIGINT", () => {});
+  process.on("SIGTERM", () => child.kill("SIGTERM"));
+  child.on("exit", (code, signal) => {
+    process.exitCode = code ?? (signal === "SIGINT" ? 130 : 1);
+  });
+} else if (fs.existsSync(source)) {
   import("tsx")
     .then(() => import(pathToFileURL(source).href))
     .then((cli) => (cli.main ?? cli.default.main)(argv))
