@@ -33,6 +33,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "make a .byok file inside a PKCS#11 HSM (wrap), or list its tokens and keys (list)",
     load: async () => (await import("./commands/pkcs11.js")).pkcs11Command,
   },
+  demo: {
+    summary: "run the whole BYOK flow on the embedded emulator (npm start)",
+    load: async () => (await import("./commands/demo.js")).demoCommand,
+  },
 };
 
 function usage(): string {

@@ -109,3 +109,13 @@ export function changedKeys(olds: PropertyMap, news: PropertyMap): string[] {
   keys.delete("__provider");
   return [...keys].filter((key) => !isDeepStrictEqual(olds[key], news[key])).sort();
 }
+
+/** Stack outputs as plain values: secret wrappers removed (for a caller that prints no secrets). */
+export function unwrapSecrets(wire: PropertyMap): PropertyMap {
+  return Object.fromEntries(
+    Object.entries(wire).map(([key, value]) => [
+      key,
+      isSecretValue(value) ? (value as Special).value : value,
+    ]),
+  );
+}

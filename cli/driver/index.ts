@@ -10,6 +10,7 @@ export { deploy, readProject } from "./deploy.js";
 export type { DeployOptions, DeploymentResult } from "./deploy.js";
 export { renderDeployment, countSteps, hasNoChanges, formatOutputValue } from "./render.js";
 export type { Step, StepOp } from "./resourceSteps.js";
+export { unwrapSecrets, UNKNOWN } from "./engineValues.js";
 export { readState } from "./stateFile.js";
 export type { DeploymentState, ResourceEntry } from "./stateFile.js";
 export { DriverError, isDriverError } from "./errors.js";
