@@ -184,17 +184,28 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRes
         deleteBeforeReplace: request.getDeletebeforereplace(),
         additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
       };
+      const answer = (id: string, state: PropertyMap): void => {
+        const response = new resourcePb.RegisterResourceResponse();
+        response.setUrn(urn);
+        response.setId(id);
+        response.setObject(structPb.Struct.fromJavaScript(state));
+        callback(null, response);
+      };
+      // After the first failure nothing more reaches a provider, as the engine stops there. The
+      // failed registration itself is answered with an empty state rather than an error: an
+      // error would reject every output of the resource, each an unhandled rejection in this
+      // process; the recorded error is thrown once the program has finished.
+      if (errors.length > 0) {
+        answer("", {});
+        return;
+      }
       options.register(registration).then(
         ({ id, state }) => {
-          const response = new resourcePb.RegisterResourceResponse();
-          response.setUrn(urn);
-          response.setId(id);
-          response.setObject(structPb.Struct.fromJavaScript(state));
-          callback(null, response);
+          answer(id, state);
         },
         (error: unknown) => {
           errors.push(error);
-          callback(error);
+          answer("", {});
         },
       );
     };
