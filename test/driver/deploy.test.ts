@@ -188,3 +188,26 @@ test.serial(
     );
   },
 );
+
+test.serial(
+  "a Check failure stops the deployment, names the property, and keeps what was done",
+  async (t) => {
+    const s = stack("check", { kekName: "driver-check-kek", keyName: "driver-check-key" });
+    const created = await s.up();
+    const kekKid = created.outputs.kekKid as string;
+    // a file wrapped for another version of the KEK: Check refuses it before anything is imported
+    const { text } = await wrappedTarget("rsa-2048", {
+      kekKid: `${kekKid.split("/").slice(0, -1).join("/")}/${"0".repeat(32)}`,
+      kekPublicKeyPem: created.outputs.kekPublicKeyPem as string,
+    });
+    const byokFile = join(work, "check", "stale.byok");
+    await writeFile(byokFile, text);
+    const error = await t.throwsAsync(s.up({ byokFile }), { code: "ERR_CHECK_FAILED" });
+    t.regex(error.message, /ByokImportedKey::key has invalid inputs:\n\s+\S*(kekKid|byok)\S*: /);
+    await t.throwsAsync(hsm.keyClient().getKey("driver-check-key"), {
+      message: /driver-check-key/,
+    });
+    const state = await readState(s.stateFile, "azure-byok-emulator", "dev");
+    t.is(state.resources.find((r) => r.type.endsWith(":ImportKek"))?.outputs.kid, kekKid);
+  },
+);
