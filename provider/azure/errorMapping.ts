@@ -25,6 +25,8 @@ export interface ErrorContext {
   readonly operation: KeyOperationName;
   readonly vaultUrl: string;
   readonly name: string;
+  /** For an import: the key type asked for (`RSA`, `EC`, `oct`), so a refusal can name the likely cause. */
+  readonly keyType?: string;
 }
 
 /** The parts of the SDK's `RestError` we branch on (duck-typed, as `isRestError` does). */
@@ -149,10 +151,22 @@ export function mapAzureError(error: unknown, context: ErrorContext): unknown {
       { cause: error, statusCode },
     );
   }
+  const kind = parseVaultUrl(context.vaultUrl).vaultKind;
+  const octOutsideHsm = context.keyType === "oct" && kind !== "managedhsm";
+  if (statusCode === 400 && inner === "KeyTypeNotSupported") {
+    const fix = octOutsideHsm
+      ? `oct (AES) keys exist only in a Managed HSM and ${context.vaultUrl} is not one: import it into a Managed HSM (its URL ends in .managedhsm.azure.net), or wrap an RSA or EC key for this vault`
+      : `check keyType${context.keyType === undefined ? "" : ` (${context.keyType})`} against what this vault holds: a Key Vault (Premium) takes RSA or EC keys, a Managed HSM also oct`;
+    return new ProviderError(
+      "ERR_KEY_TYPE_NOT_SUPPORTED",
+      `could not ${context.operation} ${where}: the vault does not hold this key type; ${fix}. Service said: ${said}`,
+      { cause: error, statusCode },
+    );
+  }
   if (statusCode === 400 && context.operation === "import the .byok file") {
     return new ProviderError(
       "ERR_BYOK_REJECTED",
-      `the service rejected the .byok file for ${where} (${code ?? "BadParameter"}: ${said}). Likely causes: the file was wrapped for another KEK, or for a KEK version that was rotated, disabled or deleted (compare byok.header.kid with the KEK's current kid); keyType/curve do not match the wrapped key; the KEK's key_ops are not exactly ["import"]; the file is stale or damaged. Wrap the target key again with the current KEK's public key and retry.`,
+      `the service rejected the .byok file for ${where} (${code ?? "BadParameter"}: ${said}). Likely causes: ${octOutsideHsm ? `oct (AES) keys can be imported only into a Managed HSM (is ${context.vaultUrl} a Key Vault?); ` : ""}the file was wrapped for another KEK, or for a KEK version that was rotated, disabled or deleted (compare byok.header.kid with the KEK's current kid); keyType/curve do not match the wrapped key; the KEK's key_ops are not exactly ["import"]; the file is stale or damaged. Wrap the target key again with the current KEK's public key and retry.`,
       { cause: error, statusCode },
     );
   }

@@ -31,11 +31,12 @@ async function call<T>(
   vaultUrl: string,
   name: string,
   run: () => Promise<T>,
+  extra: Pick<ErrorContext, "keyType"> = {},
 ): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    const context: ErrorContext = { operation, vaultUrl, name };
+    const context: ErrorContext = { operation, vaultUrl, name, ...extra };
     throw mapAzureError(error, context);
   }
 }
@@ -101,23 +102,28 @@ export async function importByokKey(
 ): Promise<KeyFacts> {
   const { byok, keyType, curve, keyOps, exportable, releasePolicy, enabled = true, tags } = options;
   const policy = releasePolicyOf(releasePolicy);
-  const key = await call("import the .byok file", vaultUrl, name, () =>
-    getKeyClient(vaultUrl).importKey(
-      name,
-      {
-        kty: hsmKeyType(keyType),
-        t: Buffer.from(byok, "utf8"),
-        ...(curve === undefined ? {} : { crv: curve }),
-        ...(keyOps === undefined ? {} : { keyOps: [...keyOps] }),
-      },
-      {
-        enabled,
-        ...dates(options),
-        ...(tags === undefined ? {} : { tags }),
-        ...(exportable === undefined ? {} : { exportable }),
-        ...(policy === undefined ? {} : { releasePolicy: policy }),
-      },
-    ),
+  const key = await call(
+    "import the .byok file",
+    vaultUrl,
+    name,
+    () =>
+      getKeyClient(vaultUrl).importKey(
+        name,
+        {
+          kty: hsmKeyType(keyType),
+          t: Buffer.from(byok, "utf8"),
+          ...(curve === undefined ? {} : { crv: curve }),
+          ...(keyOps === undefined ? {} : { keyOps: [...keyOps] }),
+        },
+        {
+          enabled,
+          ...dates(options),
+          ...(tags === undefined ? {} : { tags }),
+          ...(exportable === undefined ? {} : { exportable }),
+          ...(policy === undefined ? {} : { releasePolicy: policy }),
+        },
+      ),
+    { keyType },
   );
   return toKeyFacts(key);
 }

@@ -5,7 +5,9 @@
  * 2. the same inputs give a no-op diff;
  * 3. a tag change updates in place;
  * 4. a new `.byok` imports a new version and the old version is still there;
- * 5. refresh sees a tag changed outside Pulumi, and a key deleted outside Pulumi;
+ * 5. refresh sees a tag changed outside Pulumi, a version disabled outside Pulumi, a newer version
+ *    made outside Pulumi, and a key deleted outside Pulumi; the next `up` puts back what the
+ *    program declares (tags, enabled, and the declared `.byok` as the current version);
  * 6. delete soft-deletes; `purgeOnDelete` purges.
  *
  * After every step the state snapshot is checked for private key material and `.byok` content.
@@ -31,6 +33,14 @@ import { ResourceDriver, findLeaks } from "./resourceDriver.js";
 export interface OutsideTheProvider {
   setTags(name: string, version: string, tags: Record<string, string>): Promise<void>;
   deleteKey(name: string): Promise<void>;
+  disable(name: string, version: string): Promise<void>;
+  /** Imports a `.byok` file as a new version, as `az keyvault key import` would; returns the version. */
+  importVersion(
+    name: string,
+    byok: string,
+    keyType: "RSA" | "EC" | "oct",
+    curve?: string,
+  ): Promise<string>;
   /** True when that version of the key can be read. */
   versionExists(name: string, version: string): Promise<boolean>;
   /** True when the key is in the soft-deleted list. */
@@ -145,11 +155,44 @@ export async function runKeyLifecycle(
   t.is(await key.up(rotated), "update");
   t.deepEqual(key.state!.outputs.tags, { env: "prod" });
 
+  // 5b. a version disabled outside Pulumi shows on refresh, and the next up enables it again
+  await outside.disable(name, v2);
+  t.true(await key.refresh());
+  t.is(key.state!.outputs.enabled, false);
+  t.like(await key.preview(rotated), { changes: "some", replaces: [] });
+  t.is(await key.up(rotated), "update");
+  t.is(key.state!.outputs.enabled, true);
+  t.is(key.state!.outputs.version, v2, "re-enabling PATCHes the same version");
+
+  // 5c. a newer version made outside Pulumi shows on refresh (latestVersion); the next up imports
+  // the declared .byok again so the declared key material is the current version, and keeps both
+  const intruder = await wrap();
+  const v3 = await outside.importVersion(
+    name,
+    intruder.text,
+    keySpec.kty,
+    keySpec.kty === "EC" ? keySpec.curve : undefined,
+  );
+  t.true(await key.refresh());
+  t.is(key.state!.outputs.version, v2, "state still manages its own version");
+  t.is(key.state!.outputs.latestVersion, v3, "refresh shows the newer version");
+  t.like(await key.preview(rotated), { changes: "some", replaces: [] });
+  t.is(await key.up(rotated), "update");
+  const v4 = String(key.state!.outputs.version);
+  t.false([v1, v2, v3].includes(v4), "the declared .byok is imported as a new version");
+  t.is(key.state!.outputs.latestVersion, v4);
+  t.is(key.state!.inputs.byok, `sha256:${String(key.state!.outputs.byokSha256)}`);
+  if (publicPem(second.target) !== undefined)
+    t.is(key.state!.outputs.publicKeyPem, publicPem(second.target));
+  t.true(await outside.versionExists(name, v3), "the version made outside Pulumi stays");
+  t.is(await key.up(rotated), "same");
+  clean(key, "drift repair");
+
   // 6a. delete soft-deletes
   await key.destroy();
   t.true(await outside.isSoftDeleted(name));
 
-  // 5b. deleted outside Pulumi: refresh drops it; 6b. purgeOnDelete purges
+  // 5d. deleted outside Pulumi: refresh drops it; 6b. purgeOnDelete purges
   const purged = new ResourceDriver(
     host,
     urnOf("ByokImportedKey", `${name}-p`),

@@ -79,6 +79,24 @@ test("a rejected .byok lists the likely causes", (t) => {
   t.regex(e.message, /stale/);
 });
 
+test("an oct import refused outside a Managed HSM says oct keys need one", (t) => {
+  const context = {
+    operation: "import the .byok file",
+    vaultUrl: "https://kv.contoso.internal",
+    name: "app",
+    keyType: "oct",
+  } as const;
+  const refused = mapAzureError(
+    restError(400, "BadParameter", "oct-HSM is not supported", "KeyTypeNotSupported"),
+    context,
+  );
+  t.like(refused, { code: "ERR_KEY_TYPE_NOT_SUPPORTED" });
+  t.regex((refused as Error).message, /oct \(AES\) keys exist only in a Managed HSM/);
+  const rejected = mapAzureError(restError(400, "BadParameter", "Invalid blob"), context);
+  t.like(rejected, { code: "ERR_BYOK_REJECTED" });
+  t.regex((rejected as Error).message, /Likely causes: oct \(AES\) keys can be imported only/);
+});
+
 test("429 after the pipeline's retries, 404 and purge protection have their codes", (t) => {
   t.is(mapped(restError(429, "Throttled", "Too many requests")).code, "ERR_THROTTLED");
   t.is(

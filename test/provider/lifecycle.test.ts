@@ -1,0 +1,331 @@
+/**
+ * The provider's create, read, update and delete through the real plugin host against the
+ * emulator (one per file, a Managed HSM and a Premium vault on 127.0.0.1 port 0): the issue-4
+ * lifecycle for RSA, EC and oct where each applies, and the failures a platform engineer meets
+ * (oct on a vault, a soft-deleted name, a missing role, the wrong key, a KEK size change,
+ * adopting a key that exists). Changes "outside Pulumi" use the stock `@azure/keyvault-keys`.
+ */
+import { createPublicKey } from "node:crypto";
+import test from "ava";
+import type { ExecutionContext } from "ava";
+import { buildByokFile, generateTargetKey, hsmKeyType, parseKeySpec } from "../../byok/index.js";
+import type { TargetKey } from "../../byok/index.js";
+import { DEFAULT_IDENTITY } from "../../emulator/index.js";
+import { memoizedTargetKey, startTestEmulator } from "../harness/emulatorHarness.js";
+import type { TestEmulator } from "../harness/emulatorHarness.js";
+import { runKeyLifecycle } from "../harness/keyLifecycle.js";
+import type { OutsideTheProvider } from "../harness/keyLifecycle.js";
+import { serializeProviders, startPluginHost, urnOf } from "../harness/pluginHost.js";
+import type { PluginHost, SerializedProviders } from "../harness/pluginHost.js";
+import { ResourceDriver, findLeaks } from "../harness/resourceDriver.js";
+
+const HSM = "lifecycle-hsm";
+const VAULT = "lifecycle-vault";
+/** A second managed identity that holds no role on the Managed HSM. */
+const NO_ROLE = { objectId: "00000000-0000-0000-0000-0000000e0bad", name: "no-crypto-user" };
+const POLL = { intervalInMs: 50 };
+
+let emulator: TestEmulator;
+let host: PluginHost;
+let providers: SerializedProviders;
+
+test.before(async () => {
+  emulator = await startTestEmulator({
+    vaults: [
+      { name: HSM, kind: "managedhsm" },
+      { name: VAULT, kind: "vault" },
+    ],
+    identities: [DEFAULT_IDENTITY, NO_ROLE],
+    // Managed HSM local RBAC: Crypto User creates and imports, Crypto Officer purges.
+    roleAssignments: [
+      { objectId: DEFAULT_IDENTITY.objectId, roleName: "Managed HSM Crypto User", scope: "/" },
+      { objectId: DEFAULT_IDENTITY.objectId, roleName: "Managed HSM Crypto Officer", scope: "/" },
+    ],
+  });
+  providers = await serializeProviders();
+  host = await startPluginHost({ env: emulator.emulator.env });
+  await host.configure();
+});
+
+test.after.always(async () => {
+  await host.close();
+  await emulator.emulator.stop();
+});
+
+function isNotFound(error: unknown): boolean {
+  return (error as { statusCode?: number }).statusCode === 404;
+}
+
+/** What the test does to a vault outside Pulumi, with the stock client. */
+function outsideOf(vault: string): OutsideTheProvider {
+  const client = emulator.keyClient(vault);
+  return {
+    async setTags(name, version, tags) {
+      await client.updateKeyProperties(name, version, { tags });
+    },
+    async disable(name, version) {
+      await client.updateKeyProperties(name, version, { enabled: false });
+    },
+    async importVersion(name, byok, keyType, curve) {
+      const key = await client.importKey(name, {
+        kty: hsmKeyType(keyType),
+        t: Buffer.from(byok, "utf8"),
+        ...(curve === undefined ? {} : { crv: curve }),
+      });
+      return key.properties.version ?? "";
+    },
+    async deleteKey(name) {
+      await (await client.beginDeleteKey(name, POLL)).pollUntilDone();
+    },
+    async versionExists(name, version) {
+      try {
+        await client.getKey(name, { version });
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+    },
+    async isSoftDeleted(name) {
+      try {
+        await client.getDeletedKey(name);
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+    },
+  };
+}
+
+const LIFECYCLES: ReadonlyArray<readonly [vault: string, spec: string]> = [
+  [HSM, "rsa-2048"],
+  [HSM, "ec-p256"],
+  [HSM, "ec-p256k"],
+  [HSM, "oct-256"],
+  [VAULT, "rsa-2048"],
+  [VAULT, "ec-p256"],
+  [VAULT, "ec-p384"],
+];
+
+for (const [vault, spec] of LIFECYCLES) {
+  test(`${spec} on ${vault === HSM ? "a Managed HSM" : "a Premium vault"}: import, no-op, tag update, rotation keeps the old version, refresh sees drift, soft delete and purge`, async (t) => {
+    await runKeyLifecycle(t, {
+      host,
+      providers,
+      vaultUrl: emulator.emulator.url(vault),
+      spec,
+      prefix: `lc-${vault === HSM ? "h" : "v"}-${spec}`,
+      outside: outsideOf(vault),
+    });
+  });
+}
+
+/** A KEK made through the provider, and a helper that wraps target keys for it. */
+async function kekIn(
+  vault: string,
+  name: string,
+): Promise<{
+  kek: ResourceDriver;
+  kid: string;
+  wrap: (target: TargetKey) => string;
+}> {
+  const kek = new ResourceDriver(host, urnOf("ImportKek", name), providers.importKek);
+  await kek.up({ vaultUrl: emulator.emulator.url(vault), name, size: 2048 });
+  const kid = String(kek.state!.outputs.kid);
+  const publicKeyPem = String(kek.state!.outputs.publicKeyPem);
+  return {
+    kek,
+    kid,
+    wrap: (target) => buildByokFile(target, { kekPublicKey: publicKeyPem, kekKid: kid }).text,
+  };
+}
+
+function spkiOf(target: TargetKey): string {
+  if (!("privateKey" in target)) throw new Error("an oct key has no public key");
+  return createPublicKey(target.privateKey).export({ type: "spki", format: "pem" }).toString();
+}
+
+/** The message a failed gRPC call carries (the provider's error message). */
+async function failureOf(t: ExecutionContext, run: Promise<unknown>): Promise<string> {
+  const error: unknown = await t.throwsAsync(run);
+  return error instanceof Error ? error.message : "";
+}
+
+test("oct on a Premium vault is refused by the service, and the error says oct keys need a Managed HSM", async (t) => {
+  const { kid, wrap } = await kekIn(VAULT, "oct-vault-kek");
+  const key = new ResourceDriver(
+    host,
+    urnOf("ByokImportedKey", "oct-vault"),
+    providers.byokImportedKey,
+  );
+  const program = {
+    vaultUrl: emulator.emulator.url(VAULT),
+    name: "oct-vault",
+    byok: wrap(await memoizedTargetKey("oct-256")),
+    keyType: "oct",
+    kekKid: kid,
+  };
+  const message = await failureOf(t, key.up(program));
+  t.regex(message, /ERR_KEY_TYPE_NOT_SUPPORTED/);
+  t.regex(message, /oct.*only in a Managed HSM/);
+  t.regex(message, /RSA or EC/);
+  t.is(key.state, undefined, "nothing is recorded");
+  t.false(await outsideOf(VAULT).versionExists("oct-vault", ""), "nothing is imported");
+});
+
+test("re-creating a name held by a soft-deleted key says to recover or purge it, with the commands", async (t) => {
+  const { kid, wrap } = await kekIn(HSM, "soft-kek");
+  const vaultUrl = emulator.emulator.url(HSM);
+  const program = {
+    vaultUrl,
+    name: "soft-deleted",
+    byok: wrap(await memoizedTargetKey("ec-p256")),
+    keyType: "EC",
+    curve: "P-256",
+    kekKid: kid,
+  };
+  const first = new ResourceDriver(
+    host,
+    urnOf("ByokImportedKey", "soft-1"),
+    providers.byokImportedKey,
+  );
+  t.is(await first.up(program), "create");
+  await first.destroy();
+  const again = new ResourceDriver(
+    host,
+    urnOf("ByokImportedKey", "soft-2"),
+    providers.byokImportedKey,
+  );
+  const message = await failureOf(t, again.up(program));
+  t.regex(message, /^.*ERR_KEY_SOFT_DELETED/);
+  t.true(message.includes(`az keyvault key recover --id ${vaultUrl}/deletedkeys/soft-deleted`));
+  t.true(message.includes(`az keyvault key purge --id ${vaultUrl}/deletedkeys/soft-deleted`));
+  t.is(again.state, undefined);
+});
+
+test("an expectedPublicKeyPem mismatch fails, disables the wrong version, says how to recover, and the recovery works", async (t) => {
+  const { kid, wrap } = await kekIn(HSM, "mismatch-kek");
+  const vaultUrl = emulator.emulator.url(HSM);
+  const meant = await memoizedTargetKey("rsa-2048");
+  const otherRsa = await generateTargetKey(parseKeySpec("rsa-2048"));
+  const key = new ResourceDriver(
+    host,
+    urnOf("ByokImportedKey", "mismatch"),
+    providers.byokImportedKey,
+  );
+  const program = {
+    vaultUrl,
+    name: "mismatch",
+    keyType: "RSA",
+    kekKid: kid,
+    expectedPublicKeyPem: spkiOf(meant),
+  };
+  const message = await failureOf(t, key.up({ ...program, byok: wrap(otherRsa) }));
+  t.regex(message, /ERR_PUBLIC_KEY_MISMATCH/);
+  t.regex(message, /has been disabled/);
+  t.regex(message, /wrap the intended key again/);
+  t.is(key.state, undefined, "a failed create records nothing");
+  const client = emulator.keyClient(HSM);
+  const wrong = await client.getKey("mismatch");
+  t.false(wrong.properties.enabled, "the wrong version is disabled, so nothing can use it");
+
+  // the recovery the message gives: wrap the intended key and run up again
+  t.is(await key.up({ ...program, byok: wrap(meant) }), "create");
+  t.is(key.state!.outputs.publicKeyPem, spkiOf(meant));
+  t.true(key.state!.outputs.enabled);
+  const current = await client.getKey("mismatch");
+  t.is(current.properties.version, String(key.state!.outputs.version));
+  t.true(current.properties.enabled);
+});
+
+test("an ImportKek size change creates a new KEK version in place and keeps the old one", async (t) => {
+  const vaultUrl = emulator.emulator.url(HSM);
+  const kek = new ResourceDriver(host, urnOf("ImportKek", "resize-kek"), providers.importKek);
+  t.is(await kek.up({ vaultUrl, name: "resize-kek", size: 2048 }), "create");
+  const v1 = String(kek.state!.outputs.version);
+  t.like(await kek.preview({ vaultUrl, name: "resize-kek", size: 3072 }), {
+    changes: "some",
+    replaces: [],
+  });
+  t.is(await kek.up({ vaultUrl, name: "resize-kek", size: 3072 }), "update");
+  t.is(kek.state!.outputs.keySize, 3072);
+  t.not(kek.state!.outputs.version, v1);
+  t.deepEqual(kek.state!.outputs.keyOps, ["import"]);
+  t.true(await outsideOf(HSM).versionExists("resize-kek", v1), "the 2048-bit version stays");
+  t.is(await kek.up({ vaultUrl, name: "resize-kek", size: 3072 }), "same");
+});
+
+test("adoptExisting binds to a key that already exists and imports nothing; another key is refused", async (t) => {
+  const { kid, wrap } = await kekIn(VAULT, "adopt-kek");
+  const vaultUrl = emulator.emulator.url(VAULT);
+  const target = await memoizedTargetKey("ec-p256");
+  const byok = wrap(target);
+  const existing = await outsideOf(VAULT).importVersion("adopted", byok, "EC", "P-256");
+
+  const key = new ResourceDriver(
+    host,
+    urnOf("ByokImportedKey", "adopted"),
+    providers.byokImportedKey,
+  );
+  const program = {
+    vaultUrl,
+    name: "adopted",
+    byok,
+    keyType: "EC",
+    curve: "P-256",
+    kekKid: kid,
+    adoptExisting: true,
+    expectedPublicKeyPem: spkiOf(target),
+    tags: { owner: "platform" },
+  };
+  t.is(await key.up(program), "create");
+  t.is(key.state!.outputs.version, existing, "bound to the existing version");
+  t.true(key.state!.outputs.adopted);
+  t.deepEqual(key.state!.outputs.tags, { owner: "platform" });
+  const versions = [];
+  for await (const v of emulator.keyClient(VAULT).listPropertiesOfKeyVersions("adopted")) {
+    versions.push(v.version);
+  }
+  t.deepEqual(versions, [existing], "no new version was imported");
+  t.deepEqual(findLeaks(key.snapshot(), { byok }), []);
+  t.is(await key.up(program), "same");
+
+  const stranger = new ResourceDriver(
+    host,
+    urnOf("ByokImportedKey", "adopt-wrong"),
+    providers.byokImportedKey,
+  );
+  const otherTarget = await memoizedTargetKey("ec-p384");
+  const message = await failureOf(
+    t,
+    stranger.up({
+      ...program,
+      byok: wrap(otherTarget),
+      curve: "P-384",
+      expectedPublicKeyPem: spkiOf(otherTarget),
+    }),
+  );
+  t.regex(message, /ERR_ADOPT_MISMATCH/);
+  t.regex(message, /its curve is P-256, not P-384/);
+});
+
+test.failing(
+  "an identity without Managed HSM Crypto User gets a 403 that names the role and the identity (fails until the emulator enforces RBAC)",
+  async (t) => {
+    const denied = await startPluginHost({
+      env: { ...emulator.emulator.env, AZURE_CLIENT_ID: NO_ROLE.objectId },
+    });
+    t.teardown(() => denied.close());
+    await denied.configure();
+    const kek = new ResourceDriver(denied, urnOf("ImportKek", "denied-kek"), providers.importKek);
+    const message = await failureOf(
+      t,
+      kek.up({ vaultUrl: emulator.emulator.url(HSM), name: "denied-kek", size: 2048 }),
+    );
+    t.regex(message, /ERR_ACCESS_DENIED/);
+    t.regex(message, /"Managed HSM Crypto User"/);
+    t.true(message.includes(NO_ROLE.objectId), "the message names the refused identity");
+    t.true(message.includes(`--assignee-object-id ${NO_ROLE.objectId}`));
+  },
+);
