@@ -47,9 +47,17 @@ export interface ByokImportedKeyArgs {
   /** The release policy of an exportable key. Changed in place. */
   readonly releasePolicy?: pulumi.Input<ReleasePolicyInput>;
   /**
-   * The target key's public key (SPKI PEM), to prove the HSM now holds the key you meant. If the
-   * imported key differs, the new version is disabled and the operation fails, saying how to
-   * recover. Not for oct keys.
+   * The target key's public key (SPKI PEM), to prove the HSM now holds the key you meant. Unset
+   * means no check. Not for oct keys.
+   *
+   * If the imported key differs, the new version is disabled and the operation fails with
+   * `ERR_PUBLIC_KEY_MISMATCH`, saying how to recover. Disabling is the safest choice Key Vault
+   * allows: it cannot delete one version, and an enabled wrong version would serve every caller
+   * of the versionless id. Until a good version is imported, calls through the versionless id
+   * fail (the disabled version is the latest); earlier versions are untouched. Recover by
+   * wrapping the intended key again and running `pulumi up`, which imports a new, enabled
+   * current version. A failed create is not recorded in the state; the key with its disabled
+   * version stays in the vault and the next `up` imports into it.
    */
   readonly expectedPublicKeyPem?: pulumi.Input<string>;
   /** When true, deleting the resource also purges the key. Default false (soft delete). */
@@ -68,6 +76,15 @@ export interface ByokImportedKeyArgs {
 /**
  * A key imported into a Managed HSM or Key Vault Premium from a `.byok` file wrapped for an
  * {@link ImportKek}. Rotation is a new file: it imports a new version in place.
+ *
+ * Drift: `pulumi refresh` records tags, enabled and dates changed outside Pulumi (the next `up`
+ * puts back what the program declares, in place), a key deleted outside Pulumi (it leaves the
+ * state; the next `up` imports it again) and a newer version made outside Pulumi, in
+ * `latestVersion`. For the last, the next `up` shows an update with no input changed (the
+ * dynamic provider host cannot show the reason; refresh showed `latestVersion` move): it
+ * imports the declared `.byok` again as a new version, so the key material the program declares
+ * is current again. Nothing is deleted: the version made outside stays and keeps working by its
+ * versioned id. To make that key material the declared one instead, point `byok` at its file.
  *
  * @example
  * ```ts
@@ -92,7 +109,11 @@ export class ByokImportedKey extends pulumi.dynamic.Resource {
   declare public readonly versionlessId: pulumi.Output<string>;
   /** The version this resource manages. */
   declare public readonly version: pulumi.Output<string>;
-  /** The newest version in the vault at the last read; a newer one made outside Pulumi shows here. */
+  /**
+   * The newest version in the vault at the last read. When it differs from `version`, a newer
+   * version was made outside Pulumi, and the next `up` imports the declared `.byok` again so it is
+   * current (an update in place; the other version stays).
+   */
   declare public readonly latestVersion: pulumi.Output<string>;
   /** `RSA`, `EC` or `oct`. */
   declare public readonly keyType: pulumi.Output<string>;

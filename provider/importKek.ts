@@ -68,7 +68,11 @@ export class ImportKek extends pulumi.dynamic.Resource {
   declare public readonly versionlessId: pulumi.Output<string>;
   /** The version this resource manages. */
   declare public readonly version: pulumi.Output<string>;
-  /** The newest version in the vault at the last read; differs from `version` after drift. */
+  /**
+   * The newest version in the vault at the last read; differs from `version` when a version was
+   * made outside Pulumi (for example `az keyvault key create` run again). The next `up` changes
+   * nothing: `kid` stays the version `.byok` files were wrapped for, which still imports.
+   */
   declare public readonly latestVersion: pulumi.Output<string>;
   /** The public key, SPKI PEM (`-----BEGIN PUBLIC KEY-----`), as `az keyvault key download` writes it. */
   declare public readonly publicKeyPem: pulumi.Output<string>;

@@ -289,8 +289,15 @@ function updateOptions(news: ByokImportedKeyInputs) {
 }
 
 /**
- * When `expectedPublicKeyPem` is set, proves the vault now holds that key; otherwise disables
- * the version just written so nothing uses the wrong key, and says how to recover.
+ * When `expectedPublicKeyPem` is set, proves the vault now holds that key. When it does not, and
+ * the version was just imported, disables that version and fails, saying how to recover.
+ *
+ * Why disable: Key Vault cannot delete one version, only the whole key (every version, and for a
+ * new key a soft-deleted name that blocks the next import until it is purged), while leaving the
+ * version enabled lets everything that uses the versionless id encrypt or sign with a key nobody
+ * meant. A disabled version fails closed, keeps every other version as it was, and is undone by
+ * the next successful import, which becomes the current version. The cost, stated in the
+ * message: until then, calls through the versionless id fail.
  */
 async function verifyExpectedKey(
   news: ByokImportedKeyInputs,
@@ -300,17 +307,29 @@ async function verifyExpectedKey(
   const expected = news.expectedPublicKeyPem;
   if (expected === undefined || facts.publicKeyPem === undefined) return;
   if (sameSpki(expected, facts.publicKeyPem)) return;
+  let disabled = "";
   if (justImported) {
-    const { updateKeyVersion } = await azure();
-    await updateKeyVersion(news.vaultUrl, news.name, facts.version, { enabled: false });
+    try {
+      const { updateKeyVersion } = await azure();
+      await updateKeyVersion(news.vaultUrl, news.name, facts.version, { enabled: false });
+      disabled =
+        ` That version has been disabled (Key Vault cannot delete a single version), so nothing can use it;` +
+        ` until a good version is imported, calls through the versionless id ${facts.versionlessId} fail, and earlier versions are untouched.`;
+    } catch (error) {
+      const why = error instanceof Error ? error.message.split(":")[0] : "an error";
+      disabled =
+        ` Disabling that version failed too (${why ?? "an error"}), so it is the current version and usable:` +
+        ` disable it now: az keyvault key set-attributes --id ${facts.kid} --enabled false.`;
+    }
   }
   throw new ProviderError(
     "ERR_PUBLIC_KEY_MISMATCH",
     `the public key of ${facts.kid} differs from expectedPublicKeyPem: the .byok file holds another target key than the one you meant.` +
-      (justImported ? ` That version has been disabled so nothing can use it.` : "") +
-      ` To recover: wrap the intended key again for the KEK and point byok at the new file (pulumi up imports it as a new version), or fix expectedPublicKeyPem if it is the one that is wrong.` +
+      disabled +
+      ` To recover: wrap the intended key again for the KEK, point byok at the new file and run pulumi up (it imports a new, enabled version that becomes the current one);` +
+      ` or, if expectedPublicKeyPem is what is wrong, fix it and run pulumi up (the file is imported again as a new version).` +
       (justImported
-        ? ` To drop the wrong version's key entirely, delete the key (az keyvault key delete --id ${facts.versionlessId}) only if no other version is in use.`
+        ? ` Each failed attempt leaves one disabled version behind. To drop the key with all its versions instead (only if no version is in use): az keyvault key delete --id ${facts.versionlessId}.`
         : ""),
   );
 }

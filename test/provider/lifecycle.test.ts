@@ -8,7 +8,13 @@
 import { createPublicKey } from "node:crypto";
 import test from "ava";
 import type { ExecutionContext } from "ava";
-import { buildByokFile, generateTargetKey, hsmKeyType, parseKeySpec } from "../../byok/index.js";
+import {
+  buildByokFile,
+  encodeTargetKey,
+  generateTargetKey,
+  hsmKeyType,
+  parseKeySpec,
+} from "../../byok/index.js";
 import type { TargetKey } from "../../byok/index.js";
 import { DEFAULT_IDENTITY } from "../../emulator/index.js";
 import { memoizedTargetKey, startTestEmulator } from "../harness/emulatorHarness.js";
@@ -223,8 +229,10 @@ test("an expectedPublicKeyPem mismatch fails, disables the wrong version, says h
   };
   const message = await failureOf(t, key.up({ ...program, byok: wrap(otherRsa) }));
   t.regex(message, /ERR_PUBLIC_KEY_MISMATCH/);
-  t.regex(message, /has been disabled/);
-  t.regex(message, /wrap the intended key again/);
+  t.regex(message, /has been disabled \(Key Vault cannot delete a single version\)/);
+  t.true(message.includes(`calls through the versionless id ${vaultUrl}/keys/mismatch fail`));
+  t.regex(message, /wrap the intended key again for the KEK, point byok at the new file/);
+  t.regex(message, /az keyvault key delete --id/);
   t.is(key.state, undefined, "a failed create records nothing");
   const client = emulator.keyClient(HSM);
   const wrong = await client.getKey("mismatch");
@@ -234,9 +242,20 @@ test("an expectedPublicKeyPem mismatch fails, disables the wrong version, says h
   t.is(await key.up({ ...program, byok: wrap(meant) }), "create");
   t.is(key.state!.outputs.publicKeyPem, spkiOf(meant));
   t.true(key.state!.outputs.enabled);
+  const good = String(key.state!.outputs.version);
   const current = await client.getKey("mismatch");
-  t.is(current.properties.version, String(key.state!.outputs.version));
+  t.is(current.properties.version, good);
   t.true(current.properties.enabled);
+
+  // a rotation to the wrong file fails the same way and leaves the state on the good version
+  const rotation = await failureOf(t, key.up({ ...program, byok: wrap(otherRsa) }));
+  t.regex(rotation, /ERR_PUBLIC_KEY_MISMATCH/);
+  t.is(key.state!.outputs.version, good);
+  t.false((await client.getKey("mismatch")).properties.enabled, "the latest version is disabled");
+  t.true((await client.getKey("mismatch", { version: good })).properties.enabled);
+  t.is(await key.up({ ...program, byok: wrap(meant) }), "update");
+  t.true((await client.getKey("mismatch")).properties.enabled, "a good version is current again");
+  t.deepEqual(findLeaks(key.snapshot(), { wrong: encodeTargetKey(otherRsa) }), []);
 });
 
 test("an ImportKek size change creates a new KEK version in place and keeps the old one", async (t) => {
@@ -254,6 +273,22 @@ test("an ImportKek size change creates a new KEK version in place and keeps the 
   t.deepEqual(kek.state!.outputs.keyOps, ["import"]);
   t.true(await outsideOf(HSM).versionExists("resize-kek", v1), "the 2048-bit version stays");
   t.is(await kek.up({ vaultUrl, name: "resize-kek", size: 3072 }), "same");
+});
+
+test("a KEK version made outside Pulumi shows on refresh and changes nothing: kid stays the one .byok files name", async (t) => {
+  const vaultUrl = emulator.emulator.url(VAULT);
+  const program = { vaultUrl, name: "drift-kek", size: 2048 };
+  const kek = new ResourceDriver(host, urnOf("ImportKek", "drift-kek"), providers.importKek);
+  t.is(await kek.up(program), "create");
+  const kid = String(kek.state!.outputs.kid);
+  const outside = await emulator
+    .keyClient(VAULT)
+    .createRsaKey("drift-kek", { hsm: true, keySize: 2048, keyOps: ["import"] });
+  t.true(await kek.refresh());
+  t.is(kek.state!.outputs.latestVersion, outside.properties.version);
+  t.is(kek.state!.outputs.kid, kid);
+  t.like(await kek.preview(program), { changes: "none" });
+  t.is(await kek.up(program), "same");
 });
 
 test("adoptExisting binds to a key that already exists and imports nothing; another key is refused", async (t) => {
