@@ -12,6 +12,7 @@
 /** Every code a {@link ProviderError} can carry. Codes are API: never renamed. */
 export type ProviderErrorCode =
   | "ERR_ACCESS_DENIED"
+  | "ERR_HSM_NOT_ACTIVATED"
   | "ERR_KEY_SOFT_DELETED"
   | "ERR_KEY_BEING_DELETED"
   | "ERR_PURGE_PROTECTED"

@@ -110,6 +110,13 @@ export function mapAzureError(error: unknown, context: ErrorContext): unknown {
         { cause: error, statusCode },
       );
     }
+    if (statusCode === 403 && inner === "HsmNotActivated") {
+      return new ProviderError(
+        "ERR_HSM_NOT_ACTIVATED",
+        `could not ${context.operation} ${where}: the Managed HSM is not activated yet, and every key call fails until it is; download its security domain first (az keyvault security-domain download --hsm-name ${hostName(context.vaultUrl)} --sd-wrapping-keys <3 or more .cer files> --sd-quorum 2 --security-domain-file <file>); when the same program creates the HSM, make this resource depend on the activation. Service said: ${said}`,
+        { cause: error, statusCode },
+      );
+    }
     if (
       statusCode === 403 &&
       context.operation === "purge the deleted key" &&

@@ -27,6 +27,8 @@ import { ResourceDriver, findLeaks } from "../harness/resourceDriver.js";
 
 const HSM = "lifecycle-hsm";
 const VAULT = "lifecycle-vault";
+/** A Managed HSM whose security domain was never downloaded. */
+const INACTIVE = "lifecycle-inactive";
 /** A second managed identity that holds no role on the Managed HSM. */
 const NO_ROLE = { objectId: "00000000-0000-0000-0000-0000000e0bad", name: "no-crypto-user" };
 const POLL = { intervalInMs: 50 };
@@ -40,6 +42,7 @@ test.before(async () => {
     vaults: [
       { name: HSM, kind: "managedhsm" },
       { name: VAULT, kind: "vault" },
+      { name: INACTIVE, kind: "managedhsm", activated: false },
     ],
     identities: [DEFAULT_IDENTITY, NO_ROLE],
     // Managed HSM local RBAC: Crypto User creates and imports, Crypto Officer purges.
@@ -178,6 +181,18 @@ test("oct on a Premium vault is refused by the service, and the error says oct k
   t.regex(message, /RSA or EC/);
   t.is(key.state, undefined, "nothing is recorded");
   t.false(await outsideOf(VAULT).versionExists("oct-vault", ""), "nothing is imported");
+});
+
+test("a KEK in a Managed HSM that is not activated fails saying to download the security domain, not to grant a role", async (t) => {
+  const kek = new ResourceDriver(host, urnOf("ImportKek", "inactive-kek"), providers.importKek);
+  const message = await failureOf(
+    t,
+    kek.up({ vaultUrl: emulator.emulator.url(INACTIVE), name: "inactive-kek", size: 2048 }),
+  );
+  t.regex(message, /ERR_HSM_NOT_ACTIVATED/);
+  t.regex(message, /az keyvault security-domain download/);
+  t.notRegex(message, /role/);
+  t.is(kek.state, undefined);
 });
 
 test("re-creating a name held by a soft-deleted key says to recover or purge it, with the commands", async (t) => {
