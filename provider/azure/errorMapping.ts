@@ -57,8 +57,15 @@ function objectIdFromMessage(message: string): string | undefined {
   return /oid=([0-9a-fA-F-]{36})/.exec(message)?.[1];
 }
 
-function hostName(vaultUrl: string): string {
-  return new URL(vaultUrl).hostname.split(".")[0] ?? vaultUrl;
+/**
+ * How `az keyvault` commands name the HSM: `--hsm-name` under the Managed HSM DNS suffix, else the
+ * full URL (`--id`), since another host's first label (an emulator's `127`) names nothing.
+ */
+function hsmArgument(vaultUrl: string): string {
+  const parsed = parseVaultUrl(vaultUrl);
+  return parsed.vaultKind === "managedhsm"
+    ? `--hsm-name ${new URL(parsed.vaultUrl).hostname.split(".")[0] ?? ""}`
+    : `--id ${parsed.vaultUrl}`;
 }
 
 function accessDenied(error: RestErrorLike, context: ErrorContext): ProviderError {
@@ -73,7 +80,7 @@ function accessDenied(error: RestErrorLike, context: ErrorContext): ProviderErro
     (identity?.upn === undefined ? "" : ` (${identity.upn})`);
   const officer = context.operation === "purge the deleted key";
   const hsmRole = officer ? "Managed HSM Crypto Officer" : "Managed HSM Crypto User";
-  const hsmFix = `az keyvault role assignment create --hsm-name ${hostName(vaultUrl)} --role "${hsmRole}" --assignee-object-id ${objectId} --scope /keys`;
+  const hsmFix = `az keyvault role assignment create ${hsmArgument(vaultUrl)} --role "${hsmRole}" --assignee-object-id ${objectId} --scope /keys`;
   const vaultFix = `az role assignment create --role "Key Vault Crypto Officer" --assignee-object-id ${objectId} --scope <the vault's resource id>`;
   const fix =
     kind === "managedhsm"
@@ -113,7 +120,7 @@ export function mapAzureError(error: unknown, context: ErrorContext): unknown {
     if (statusCode === 403 && inner === "HsmNotActivated") {
       return new ProviderError(
         "ERR_HSM_NOT_ACTIVATED",
-        `could not ${context.operation} ${where}: the Managed HSM is not activated yet, and every key call fails until it is; download its security domain first (az keyvault security-domain download --hsm-name ${hostName(context.vaultUrl)} --sd-wrapping-keys <3 or more .cer files> --sd-quorum 2 --security-domain-file <file>); when the same program creates the HSM, make this resource depend on the activation. Service said: ${said}`,
+        `could not ${context.operation} ${where}: the Managed HSM is not activated yet, and every key call fails until it is; download its security domain first (az keyvault security-domain download ${hsmArgument(context.vaultUrl)} --sd-wrapping-keys <3 or more .cer files> --sd-quorum 2 --security-domain-file <file>); when the same program creates the HSM, make this resource depend on the activation. Service said: ${said}`,
         { cause: error, statusCode },
       );
     }
