@@ -57,8 +57,9 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  await host.close();
-  await emulator.emulator.stop();
+  // either may be missing when test.before failed part-way
+  await (host as PluginHost | undefined)?.close();
+  await (emulator as TestEmulator | undefined)?.emulator.stop();
 });
 
 function isNotFound(error: unknown): boolean {
