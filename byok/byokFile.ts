@@ -36,7 +36,11 @@ const MIN_CIPHERTEXT_BYTES = 256 + 16;
 /** A parsed, validated key transfer package. */
 export interface ByokPackage {
   readonly schemaVersion: string;
-  readonly header: { readonly kid: string; readonly alg: typeof BYOK_ALG; readonly enc: typeof BYOK_ENC };
+  readonly header: {
+    readonly kid: string;
+    readonly alg: typeof BYOK_ALG;
+    readonly enc: typeof BYOK_ENC;
+  };
   /** The KEK key id from the header, parsed. */
   readonly kek: KeyId & { readonly version: string };
   readonly ciphertext: Buffer;
@@ -83,10 +87,16 @@ export function byokSha256(file: string | Uint8Array): string {
 function requireString(record: Record<string, unknown>, field: string, what: string): string {
   const value = record[field];
   if (value === undefined || value === null) {
-    throw new ByokError("ERR_BYOK_MISSING_FIELD", `${what} has no "${field}" field: it is required`);
+    throw new ByokError(
+      "ERR_BYOK_MISSING_FIELD",
+      `${what} has no "${field}" field: it is required`,
+    );
   }
   if (typeof value !== "string") {
-    throw new ByokError("ERR_BYOK_FIELD_TYPE", `${what} field "${field}" is a ${typeof value}: it must be a string`);
+    throw new ByokError(
+      "ERR_BYOK_FIELD_TYPE",
+      `${what} field "${field}" is a ${typeof value}: it must be a string`,
+    );
   }
   return value;
 }
@@ -137,7 +147,9 @@ export function targetSpecsForWrappedLength(wrappedBytes: number): readonly KeyS
 
 /** The KEK sizes (bits) for which a ciphertext of this length holds a plausible wrapped key. */
 export function plausibleKekSizes(ciphertextBytes: number): number[] {
-  return RSA_KEY_SIZES.filter((bits) => targetSpecsForWrappedLength(ciphertextBytes - bits / 8).length > 0);
+  return RSA_KEY_SIZES.filter(
+    (bits) => targetSpecsForWrappedLength(ciphertextBytes - bits / 8).length > 0,
+  );
 }
 
 /**
@@ -149,9 +161,15 @@ export function plausibleKekSizes(ciphertextBytes: number): number[] {
  *   `ERR_BYOK_ENC`, `ERR_BYOK_KID`, `ERR_BYOK_ENCODING`, `ERR_BYOK_CIPHERTEXT_LENGTH`,
  *   `ERR_BYOK_KEK_SIZE_MISMATCH`.
  */
-export function parseByokFile(file: string | Uint8Array, options: ParseByokFileOptions = {}): ByokPackage {
+export function parseByokFile(
+  file: string | Uint8Array,
+  options: ParseByokFileOptions = {},
+): ByokPackage {
   const { kekModulusBytes, what = "byok" } = options;
-  const text = (typeof file === "string" ? file : Buffer.from(file).toString("utf8")).replace(/^\uFEFF/, "");
+  const text = (typeof file === "string" ? file : Buffer.from(file).toString("utf8")).replace(
+    /^\uFEFF/,
+    "",
+  );
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -163,7 +181,10 @@ export function parseByokFile(file: string | Uint8Array, options: ParseByokFileO
     );
   }
   if (!isRecord(json)) {
-    throw new ByokError("ERR_BYOK_NOT_JSON", `${what} is JSON but not an object: a .byok file is a JSON object`);
+    throw new ByokError(
+      "ERR_BYOK_NOT_JSON",
+      `${what} is JSON but not an object: a .byok file is a JSON object`,
+    );
   }
   const schemaVersion = requireString(json, "schema_version", what);
   if (!(ACCEPTED_SCHEMA_VERSIONS as readonly string[]).includes(schemaVersion)) {
@@ -183,7 +204,10 @@ export function parseByokFile(file: string | Uint8Array, options: ParseByokFileO
   const alg = requireString(header, "alg", `${what}.header`);
   const enc = requireString(header, "enc", `${what}.header`);
   if (alg !== BYOK_ALG) {
-    throw new ByokError("ERR_BYOK_ALG", `${what}.header.alg is "${alg}": Azure BYOK requires "dir"`);
+    throw new ByokError(
+      "ERR_BYOK_ALG",
+      `${what}.header.alg is "${alg}": Azure BYOK requires "dir"`,
+    );
   }
   if (enc !== BYOK_ENC) {
     throw new ByokError(
@@ -199,16 +223,35 @@ export function parseByokFile(file: string | Uint8Array, options: ParseByokFileO
     throw new ByokError("ERR_BYOK_KID", cause.message, { cause });
   }
   const generatorValue = json.generator;
-  if (generatorValue !== undefined && generatorValue !== null && typeof generatorValue !== "string") {
-    throw new ByokError("ERR_BYOK_FIELD_TYPE", `${what}.generator is a ${typeof generatorValue}: it must be a string`);
+  if (
+    generatorValue !== undefined &&
+    generatorValue !== null &&
+    typeof generatorValue !== "string"
+  ) {
+    throw new ByokError(
+      "ERR_BYOK_FIELD_TYPE",
+      `${what}.generator is a ${typeof generatorValue}: it must be a string`,
+    );
   }
-  const ciphertext = decodeBase64Lenient(requireString(json, "ciphertext", what), `${what}.ciphertext`);
+  const ciphertext = decodeBase64Lenient(
+    requireString(json, "ciphertext", what),
+    `${what}.ciphertext`,
+  );
   checkCiphertextLength(ciphertext.length, kekModulusBytes, what);
-  const base = { schemaVersion, header: { kid, alg: BYOK_ALG, enc: BYOK_ENC }, kek, ciphertext } as const;
+  const base = {
+    schemaVersion,
+    header: { kid, alg: BYOK_ALG, enc: BYOK_ENC },
+    kek,
+    ciphertext,
+  } as const;
   return typeof generatorValue === "string" ? { ...base, generator: generatorValue } : base;
 }
 
-function checkCiphertextLength(length: number, kekModulusBytes: number | undefined, what: string): void {
+function checkCiphertextLength(
+  length: number,
+  kekModulusBytes: number | undefined,
+  what: string,
+): void {
   if (length < MIN_CIPHERTEXT_BYTES) {
     throw new ByokError(
       "ERR_BYOK_CIPHERTEXT_LENGTH",
@@ -228,8 +271,9 @@ function checkCiphertextLength(length: number, kekModulusBytes: number | undefin
     throw new ByokError(
       "ERR_BYOK_KEK_SIZE_MISMATCH",
       `${what}.ciphertext is ${length} bytes, which does not fit a ${kekModulusBytes * 8}-bit KEK's ${kekModulusBytes}-byte RSA block followed by a wrapped key` +
-        (fits.length > 0 ? ` (it fits a ${fits.join(" or ")}-bit KEK)` : "") +
-        ": the file was wrapped for another KEK; wrap the target key again with this KEK's public key",
+        (fits.length > 0
+          ? ` (it fits a ${fits.join(" or ")}-bit KEK): the file was wrapped for another KEK; wrap the target key again with this KEK's public key`
+          : `: it fits no KEK size with a key type Azure imports (RSA 2048-4096, EC P-256/P-256K/P-384/P-521, AES 128-256); wrap the target key again with this KEK's public key`),
     );
   }
 }
@@ -258,7 +302,9 @@ export function defaultGenerator(extra?: string): string {
 }
 
 /** Serializes a package as the JSON text of a `.byok` file (ciphertext base64url, no padding). */
-export function serializeByokFile(pkg: Pick<ByokPackage, "schemaVersion" | "header" | "ciphertext" | "generator">): string {
+export function serializeByokFile(
+  pkg: Pick<ByokPackage, "schemaVersion" | "header" | "ciphertext" | "generator">,
+): string {
   const body = {
     schema_version: pkg.schemaVersion,
     header: { kid: pkg.header.kid, alg: pkg.header.alg, enc: pkg.header.enc },
@@ -284,7 +330,10 @@ export function assembleByokFile(options: {
     ciphertext: Buffer.from(options.ciphertext),
     generator: options.generator ?? defaultGenerator(),
   });
-  const pkg = parseByokFile(text, { kekModulusBytes: options.kekModulusBytes, what: "the assembled file" });
+  const pkg = parseByokFile(text, {
+    kekModulusBytes: options.kekModulusBytes,
+    what: "the assembled file",
+  });
   const candidates = targetSpecsForWrappedLength(pkg.ciphertext.length - options.kekModulusBytes);
   return { text, package: pkg, targetSpec: candidates[0] ?? { kty: "oct", size: 256 } };
 }
@@ -294,7 +343,10 @@ export function assembleByokFile(options: {
  *
  * @param target - an RSA or EC private key object, raw AES key bytes, or a {@link TargetKey}.
  */
-export function buildByokFile(target: TargetKey | KeyObject | Uint8Array, options: BuildByokFileOptions): BuiltByokFile {
+export function buildByokFile(
+  target: TargetKey | KeyObject | Uint8Array,
+  options: BuildByokFileOptions,
+): BuiltByokFile {
   const { kekPublicKey, kekKid, generator = defaultGenerator(), aesKey } = options;
   const kek = loadKekPublicKey(kekPublicKey);
   parseVersionedKeyId(kekKid, "kekKid");
@@ -308,7 +360,11 @@ export function buildByokFile(target: TargetKey | KeyObject | Uint8Array, option
       ciphertext,
       generator,
     });
-    return { text, package: parseByokFile(text, { kekModulusBytes: kek.modulusBytes }), targetSpec: targetKey.spec };
+    return {
+      text,
+      package: parseByokFile(text, { kekModulusBytes: kek.modulusBytes }),
+      targetSpec: targetKey.spec,
+    };
   } finally {
     plaintext.fill(0);
   }
@@ -341,12 +397,16 @@ export function unwrapByokFile(
   if (expected !== undefined) {
     const mismatch =
       expected.kty !== recovered.spec.kty ||
-      ("curve" in expected && "curve" in recovered.spec && expected.curve !== recovered.spec.curve) ||
+      ("curve" in expected &&
+        "curve" in recovered.spec &&
+        expected.curve !== recovered.spec.curve) ||
       ("size" in expected && "size" in recovered.spec && expected.size !== recovered.spec.size);
     if (mismatch) {
+      const asked =
+        "curve" in expected || "size" in expected ? describeKeySpec(expected) : expected.kty;
       throw new ByokError(
         "ERR_BYOK_TARGET_MISMATCH",
-        `the file holds an ${describeKeySpec(recovered.spec)} key, but ${"curve" in expected || "size" in expected ? describeKeySpec(expected as KeySpec) : expected.kty} was requested`,
+        `the file holds an ${describeKeySpec(recovered.spec)} key, but ${asked} was requested: import it with the key type it holds, or wrap the intended key`,
       );
     }
   }

@@ -38,6 +38,7 @@ export {
   EPHEMERAL_AES_KEY_BYTES,
   rsaModulusBytes,
   oaepEncryptAesKey,
+  oaepDecryptAesKey,
   assembleRsaAesCiphertext,
   rsaAesKeyWrap,
   rsaAesKeyUnwrap,

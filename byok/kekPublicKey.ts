@@ -11,7 +11,8 @@ import { isRsaKeySize } from "./keyTypes.js";
 import type { RsaKeySize } from "./keyTypes.js";
 
 /** A KEK public key: an RSA SPKI PEM string, DER bytes, a JWK with `n`/`e`, or a key object. */
-export type KekPublicKeyInput = string | Uint8Array | { readonly n: string; readonly e: string } | KeyObject;
+export type KekPublicKeyInput =
+  string | Uint8Array | { readonly n: string; readonly e: string } | KeyObject;
 
 /** A checked KEK public key. */
 export interface KekPublicKey {
@@ -40,7 +41,10 @@ function toKeyObject(input: KekPublicKeyInput): KeyObject {
  * @throws ByokError `ERR_KEK_PUBLIC_KEY` when it does not parse, is not RSA, or has a size Azure
  *   does not use for a KEK.
  */
-export function loadKekPublicKey(input: KekPublicKeyInput, what = "the KEK public key"): KekPublicKey {
+export function loadKekPublicKey(
+  input: KekPublicKeyInput,
+  what = "the KEK public key",
+): KekPublicKey {
   let key: KeyObject;
   try {
     key = toKeyObject(input);

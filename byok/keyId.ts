@@ -62,7 +62,10 @@ export function vaultKindOfHost(hostname: string): VaultKind {
  * @param what - the property name used in the error message.
  * @throws ByokError `ERR_KEY_ID` when it is not an https URL with only a host.
  */
-export function parseVaultUrl(url: string, what = "vaultUrl"): { vaultUrl: string; vaultKind: VaultKind } {
+export function parseVaultUrl(
+  url: string,
+  what = "vaultUrl",
+): { vaultUrl: string; vaultKind: VaultKind } {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -81,10 +84,21 @@ export function parseVaultUrl(url: string, what = "vaultUrl"): { vaultUrl: strin
       `${what} "${url}" has a path "${parsed.pathname}": give only the vault's base URL, such as https://<name>.vault.azure.net`,
     );
   }
-  if (parsed.search !== "" || parsed.hash !== "" || parsed.username !== "" || parsed.password !== "") {
-    throw new ByokError("ERR_KEY_ID", `${what} "${url}" must not carry a query, fragment or credentials`);
+  if (
+    parsed.search !== "" ||
+    parsed.hash !== "" ||
+    parsed.username !== "" ||
+    parsed.password !== ""
+  ) {
+    throw new ByokError(
+      "ERR_KEY_ID",
+      `${what} "${url}" must not carry a query, fragment or credentials`,
+    );
   }
-  return { vaultUrl: `https://${parsed.host.toLowerCase()}`, vaultKind: vaultKindOfHost(parsed.hostname) };
+  return {
+    vaultUrl: `https://${parsed.host.toLowerCase()}`,
+    vaultKind: vaultKindOfHost(parsed.hostname),
+  };
 }
 
 /**
@@ -108,6 +122,17 @@ export function parseKeyId(kid: string, what = "kid"): KeyId {
   if (parsed.protocol !== "https:") {
     throw new ByokError("ERR_KEY_ID", `${what} "${kid}" must be an https URL`);
   }
+  if (
+    parsed.search !== "" ||
+    parsed.hash !== "" ||
+    parsed.username !== "" ||
+    parsed.password !== ""
+  ) {
+    throw new ByokError(
+      "ERR_KEY_ID",
+      `${what} "${kid}" carries a query, fragment or credentials: a key id is https://<vault>/keys/<name>/<version> and nothing more`,
+    );
+  }
   const segments = parsed.pathname.split("/").slice(1);
   if (segments.at(-1) === "") segments.pop();
   const [collection, name, version, ...rest] = segments;
@@ -124,7 +149,10 @@ export function parseKeyId(kid: string, what = "kid"): KeyId {
     );
   }
   if (rest.length > 0 || (collection === "deletedkeys" && version !== undefined)) {
-    throw new ByokError("ERR_KEY_ID", `${what} "${kid}" has extra path segments after the key name and version`);
+    throw new ByokError(
+      "ERR_KEY_ID",
+      `${what} "${kid}" has extra path segments after the key name and version`,
+    );
   }
   if (version !== undefined && !KEY_VERSION.test(version)) {
     throw new ByokError("ERR_KEY_ID", `${what} "${kid}" has an invalid version "${version}"`);

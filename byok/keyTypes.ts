@@ -93,7 +93,7 @@ export function assertRsaKeySize(bits: number, what: string): RsaKeySize {
 export function parseKeySpec(name: string): KeySpec {
   const match = /^(rsa|ec|oct)-(p?)(\d+)(k?)$/i.exec(name.trim());
   if (match) {
-    const family = match[1]!.toLowerCase();
+    const family = (match[1] ?? "").toLowerCase();
     const bits = Number(match[3]);
     const koblitz = match[4] !== "";
     if (family === "rsa" && match[2] === "" && !koblitz && isRsaKeySize(bits)) {

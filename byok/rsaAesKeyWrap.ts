@@ -37,8 +37,35 @@ export function oaepEncryptAesKey(kekPublicKey: KeyObject, aesKey: Uint8Array): 
   );
 }
 
+/**
+ * Reverses {@link oaepEncryptAesKey}: RSA-OAEP decryption with SHA-1, MGF1-SHA-1 and an empty label.
+ *
+ * @param kekPrivateKey - the KEK's private key (only the emulator and tests hold one).
+ * @param rsaBlock - exactly the KEK's modulus size in bytes.
+ * @returns the decrypted bytes; the caller checks they are an AES key.
+ * @throws ByokError `ERR_BYOK_OAEP` when the block does not decrypt: it was made for another
+ *   KEK, with another hash or label, or altered. The reason is not told apart (Manger's attack).
+ */
+export function oaepDecryptAesKey(kekPrivateKey: KeyObject, rsaBlock: Uint8Array): Buffer {
+  try {
+    return privateDecrypt(
+      { key: kekPrivateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" },
+      rsaBlock,
+    );
+  } catch (cause) {
+    throw new ByokError(
+      "ERR_BYOK_OAEP",
+      "the RSA-OAEP block does not decrypt with this KEK: the file was wrapped for another KEK, or altered",
+      { cause },
+    );
+  }
+}
+
 /** Joins the two parts a token produced separately: `RSA-OAEP(aesKey) || AES-KWP(target)`. */
-export function assembleRsaAesCiphertext(encryptedAesKey: Uint8Array, wrappedTarget: Uint8Array): Buffer {
+export function assembleRsaAesCiphertext(
+  encryptedAesKey: Uint8Array,
+  wrappedTarget: Uint8Array,
+): Buffer {
   return Buffer.concat([encryptedAesKey, wrappedTarget]);
 }
 
@@ -59,7 +86,8 @@ export function rsaAesKeyWrap(
       wrapKeyWithPadding(aesKey, plaintext),
     );
   } finally {
-    if (options.aesKey === undefined) Buffer.from(aesKey.buffer, aesKey.byteOffset, aesKey.length).fill(0);
+    if (options.aesKey === undefined)
+      Buffer.from(aesKey.buffer, aesKey.byteOffset, aesKey.length).fill(0);
   }
 }
 
@@ -80,19 +108,7 @@ export function rsaAesKeyUnwrap(kekPrivateKey: KeyObject, ciphertext: Uint8Array
   }
   const rsaBlock = ciphertext.subarray(0, modulusBytes);
   const wrapped = ciphertext.subarray(modulusBytes);
-  let aesKey: Buffer;
-  try {
-    aesKey = privateDecrypt(
-      { key: kekPrivateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" },
-      rsaBlock,
-    );
-  } catch (cause) {
-    throw new ByokError(
-      "ERR_BYOK_OAEP",
-      "the RSA-OAEP block does not decrypt with this KEK: the file was wrapped for another KEK, or altered",
-      { cause },
-    );
-  }
+  const aesKey = oaepDecryptAesKey(kekPrivateKey, rsaBlock);
   try {
     if (![16, 24, 32].includes(aesKey.length)) {
       throw new ByokError(

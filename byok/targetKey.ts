@@ -23,13 +23,23 @@ export type TargetKey =
 
 /** The classified result of unwrapping: what the key is, and its public half for RSA/EC. */
 export type RecoveredTargetKey =
-  | { readonly spec: KeySpec & { kty: "RSA" | "EC" }; readonly privateKey: KeyObject; readonly publicKey: KeyObject }
+  | {
+      readonly spec: KeySpec & { kty: "RSA" | "EC" };
+      readonly privateKey: KeyObject;
+      readonly publicKey: KeyObject;
+    }
   | { readonly spec: KeySpec & { kty: "oct" }; readonly octKey: Buffer };
 
 /** Describes an RSA or EC private key object as a key spec, refusing what Azure refuses. */
-export function specOfPrivateKey(key: KeyObject, what = "the target key"): KeySpec & { kty: "RSA" | "EC" } {
+export function specOfPrivateKey(
+  key: KeyObject,
+  what = "the target key",
+): KeySpec & { kty: "RSA" | "EC" } {
   if (key.type !== "private") {
-    throw new ByokError("ERR_BYOK_TARGET_KEY", `${what} is a ${key.type} key: a private key is needed`);
+    throw new ByokError(
+      "ERR_BYOK_TARGET_KEY",
+      `${what} is a ${key.type} key: a private key is needed`,
+    );
   }
   const details = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === "rsa") {
@@ -114,17 +124,25 @@ export async function generateTargetKey(spec: KeySpec): Promise<TargetKey> {
       return { spec, octKey: randomBytes(spec.size / 8) };
     case "RSA":
       return new Promise((resolve, reject) => {
-        generateKeyPair("rsa", { modulusLength: spec.size, publicExponent: 0x10001 }, (error, _pub, privateKey) => {
-          if (error) reject(error);
-          else resolve({ spec, privateKey });
-        });
+        generateKeyPair(
+          "rsa",
+          { modulusLength: spec.size, publicExponent: 0x10001 },
+          (error, _pub, privateKey) => {
+            if (error) reject(error);
+            else resolve({ spec, privateKey });
+          },
+        );
       });
     case "EC":
       return new Promise((resolve, reject) => {
-        generateKeyPair("ec", { namedCurve: NODE_CURVE_NAMES[spec.curve] }, (error, _pub, privateKey) => {
-          if (error) reject(error);
-          else resolve({ spec, privateKey });
-        });
+        generateKeyPair(
+          "ec",
+          { namedCurve: NODE_CURVE_NAMES[spec.curve] },
+          (error, _pub, privateKey) => {
+            if (error) reject(error);
+            else resolve({ spec, privateKey });
+          },
+        );
       });
   }
 }
