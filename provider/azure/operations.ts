@@ -193,6 +193,11 @@ export async function deleteKey(
     if (options.purge !== true) return;
   }
   if (options.purge === true) {
-    await call("purge the deleted key", vaultUrl, name, () => client.purgeDeletedKey(name));
+    try {
+      await call("purge the deleted key", vaultUrl, name, () => client.purgeDeletedKey(name));
+    } catch (error) {
+      // purged already (outside Pulumi): what delete was asked for is done
+      if (!(isProviderError(error) && error.code === "ERR_KEY_NOT_FOUND")) throw error;
+    }
   }
 }

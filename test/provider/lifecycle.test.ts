@@ -230,6 +230,31 @@ test("re-creating a name held by a soft-deleted key says to recover or purge it,
   t.is(again.state, undefined);
 });
 
+test("destroy with purgeOnDelete purges a key deleted outside Pulumi, and succeeds when it was purged too", async (t) => {
+  const { kid, wrap } = await kekIn(HSM, "gone-kek");
+  const client = emulator.keyClient(HSM);
+  const outside = outsideOf(HSM);
+  const drivers = [];
+  for (const name of ["gone-soft", "gone-purged"]) {
+    const key = new ResourceDriver(host, urnOf("ByokImportedKey", name), providers.byokImportedKey);
+    await key.up({
+      vaultUrl: emulator.emulator.url(HSM),
+      name,
+      byok: wrap(await memoizedTargetKey("ec-p256")),
+      keyType: "EC",
+      curve: "P-256",
+      kekKid: kid,
+      purgeOnDelete: true,
+    });
+    await outside.deleteKey(name);
+    drivers.push(key);
+  }
+  await client.purgeDeletedKey("gone-purged");
+  for (const key of drivers) await key.destroy();
+  t.false(await outside.isSoftDeleted("gone-soft"), "the soft-deleted key is purged");
+  t.false(await outside.isSoftDeleted("gone-purged"));
+});
+
 test("an expectedPublicKeyPem mismatch fails, disables the wrong version, says how to recover, and the recovery works", async (t) => {
   const { kid, wrap } = await kekIn(HSM, "mismatch-kek");
   const vaultUrl = emulator.emulator.url(HSM);
