@@ -1,4 +1,5 @@
 import test from "ava";
+import { throwsByok } from "../harness/assertByok.js";
 import { formatKeyId, parseKeyId, parseVaultUrl, parseVersionedKeyId } from "../../byok/index.js";
 import type { KeyId } from "../../byok/index.js";
 
@@ -198,25 +199,27 @@ const invalid: readonly [string, string, RegExp][] = [
 
 for (const [title, kid, message] of invalid) {
   test(`parseKeyId refuses ${title} with ERR_KEY_ID naming the id`, (t) => {
-    const error = t.throws(() => parseKeyId(kid, "kekKid"), { message });
-    t.is((error as { code?: string }).code, "ERR_KEY_ID");
-    t.true(error?.message.startsWith("kekKid "));
+    const error = throwsByok(t, () => parseKeyId(kid, "kekKid"), "ERR_KEY_ID", message);
+    t.true(error.message.startsWith("kekKid "));
   });
 }
 
 test("parseVersionedKeyId refuses a version-less id and says to use the full id", (t) => {
-  const error = t.throws(() =>
-    parseVersionedKeyId("https://contoso.managedhsm.azure.net/keys/KEKforBYOK", "--kek-kid"),
+  throwsByok(
+    t,
+    () => parseVersionedKeyId("https://contoso.managedhsm.azure.net/keys/KEKforBYOK", "--kek-kid"),
+    "ERR_KEY_ID",
+    /^--kek-kid ".*" has no version: use the KEK's full id/,
   );
-  t.is((error as { code?: string }).code, "ERR_KEY_ID");
-  t.regex(error?.message ?? "", /^--kek-kid ".*" has no version: use the KEK's full id/);
 });
 
 test("parseVersionedKeyId refuses a deletedkeys id", (t) => {
-  const error = t.throws(() =>
-    parseVersionedKeyId("https://contoso.managedhsm.azure.net/deletedkeys/KEKforBYOK"),
+  throwsByok(
+    t,
+    () => parseVersionedKeyId("https://contoso.managedhsm.azure.net/deletedkeys/KEKforBYOK"),
+    "ERR_KEY_ID",
+    /has no version/,
   );
-  t.is((error as { code?: string }).code, "ERR_KEY_ID");
 });
 
 test("parseVaultUrl normalizes the base URL and refuses a path, naming the property", (t) => {
@@ -224,10 +227,10 @@ test("parseVaultUrl normalizes the base URL and refuses a path, naming the prope
     vaultUrl: "https://contoso.managedhsm.azure.net",
     vaultKind: "managedhsm",
   });
-  const error = t.throws(() => parseVaultUrl("https://contoso.vault.azure.net/keys/k"));
-  t.is((error as { code?: string }).code, "ERR_KEY_ID");
-  t.regex(
-    error?.message ?? "",
+  throwsByok(
+    t,
+    () => parseVaultUrl("https://contoso.vault.azure.net/keys/k"),
+    "ERR_KEY_ID",
     /^vaultUrl ".*" has a path "\/keys\/k": give only the vault's base URL/,
   );
 });
