@@ -112,6 +112,12 @@ function parseWrapArgs(args: readonly string[], cwd: string): WrapRequest {
       "--write-private-key goes with --generate: with --key you already hold the private key",
     );
   }
+  if (
+    generate !== undefined &&
+    !(KEY_SPEC_NAMES as readonly string[]).includes(generate.toLowerCase())
+  ) {
+    throw new UsageError(`--generate ${generate}: use one of ${KEY_SPEC_NAMES.join(", ")}`);
+  }
   const out = resolve(cwd, outArg);
   const source = key !== undefined ? { key } : { generate: generate ?? "" };
   const publicKeyOut = generate !== undefined ? `${out}.pub.pem` : undefined;
