@@ -38,7 +38,7 @@ for (const spec of ["rsa-2048", "ec-p256k", "oct-192"] as const) {
     if ("publicKey" in recovered) {
       // The public key written next to the file is the wrapped key's public half.
       const pem = readFileSync(join(dir, "out.byok.pub.pem"), "utf8");
-      t.is(pem, recovered.publicKey.export({ type: "spki", format: "pem" }));
+      t.is(pem, recovered.publicKey.export({ type: "spki", format: "pem" }).toString());
     }
     t.notRegex(result.stdout, /PRIVATE KEY/);
     const lines = result.stdout.split("\n");
@@ -117,10 +117,7 @@ for (const keyFile of keyFiles) {
     writeFileSync(join(dir, "target.key"), keyFile.encode(target));
     const result = await cli([...base, "--key", "target.key"], dir);
     t.is(result.code, 0, result.stderr);
-    t.regex(
-      result.stdout,
-      new RegExp(`target key: .* from target\\.key \\(${keyFile.format}\\)`),
-    );
+    t.regex(result.stdout, new RegExp(`target key: .* from target\\.key \\(${keyFile.format}\\)`));
     t.deepEqual(encodeTargetKey(await unwrapOut(dir)), encodeTargetKey(target));
     t.false(existsSync(join(dir, "out.byok.pub.pem")), "--key writes no public key file");
   });
