@@ -237,3 +237,25 @@ export function internalError(): ServiceError {
     "The emulator failed to process the request; see its log.",
   );
 }
+
+/** 429: throttled (contracts §3.3, §5.1); `Retry-After` says when to try again. */
+export function throttled(retryAfterSeconds: number): ServiceError {
+  return new ServiceError(
+    429,
+    "Throttled",
+    "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached",
+    undefined,
+    { "Retry-After": String(retryAfterSeconds) },
+  );
+}
+
+/** 503: the service cannot take the request now; `Retry-After` says when to try again. */
+export function serviceUnavailable(retryAfterSeconds: number): ServiceError {
+  return new ServiceError(
+    503,
+    "ServiceUnavailable",
+    "The service is temporarily unavailable. Retry the request after the time in Retry-After.",
+    undefined,
+    { "Retry-After": String(retryAfterSeconds) },
+  );
+}

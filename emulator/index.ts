@@ -15,3 +15,5 @@ export type {
 export { loadOrCreateCa, CA_CERT_FILE } from "./certificates.js";
 export { allowAnyAuthenticatedIdentity } from "./authorize.js";
 export type { RbacDecision, AuthorizationQuestion } from "./authorize.js";
+export { FAULT_KINDS } from "./faults.js";
+export type { FaultCounters, FaultInjector, FaultKind, FaultSettings } from "./faults.js";

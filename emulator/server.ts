@@ -21,10 +21,13 @@ import {
   internalError,
   isServiceError,
   renderServiceError,
+  serviceUnavailable,
+  throttled,
   unknownOperation,
   unknownVault,
 } from "./errors.js";
 import type { ServiceError } from "./errors.js";
+import type { FaultInjector, InjectedFault } from "./faults.js";
 import { OPERATIONS } from "./handlers/index.js";
 import { logger } from "./logger.js";
 import type { HandlerContext, HandlerResult, VaultRuntime } from "./operation.js";
@@ -40,6 +43,8 @@ export interface ServerDeps {
   readonly tokens: TokenIssuer;
   readonly tenantId: string;
   readonly decide: RbacDecision;
+  /** Faults a test asked for (issue 8); none unless set. */
+  readonly faults?: FaultInjector;
 }
 
 /** Requests of the keys API are small; a backup of 100 RSA-4096 versions is well under this. */
@@ -62,6 +67,7 @@ async function runPipeline(
   const requestId = randomUUID();
   let vault = listenerVault;
   let status = 500;
+  let fault: InjectedFault | undefined;
   try {
     // 1. route: vault by Host, then api-version, then method + path.
     const host = (req.headers.host ?? `127.0.0.1:${String(req.socket.localPort)}`).toLowerCase();
@@ -70,6 +76,14 @@ async function runPipeline(
     const apiVersion = requireApiVersion(url.searchParams);
     const match = matchRoute(req.method ?? "GET", url.pathname);
     if (match.route === undefined) throw unknownOperation(req.method ?? "", url.pathname);
+    // Faults a test asked for, before anything runs (reset-after-commit acts at the end).
+    fault = deps.faults?.decide(match.route.operation);
+    if (fault !== undefined) {
+      if (await injectEarlyFault(fault, req)) {
+        status = 0;
+        return;
+      }
+    }
     // 2. authenticate, before any body is read (contracts §3.4).
     const identity = authenticateRequest(
       req.headers.authorization,
@@ -100,16 +114,49 @@ async function runPipeline(
     // 6. store: durable before the reply.
     if (result.mutations !== undefined) await deps.store.commit(result.mutations);
     status = result.status;
+    if (fault?.kind === "reset-after-commit") {
+      status = 0;
+      req.socket.destroy();
+      return;
+    }
     sendResult(res, result, vault, requestId, started);
   } catch (error) {
     // 7. error: the service's shape, or a logged 500.
     const serviceError = toServiceError(error, requestId);
     status = serviceError.status;
+    if (fault?.kind === "reset-after-commit") {
+      status = 0;
+      req.socket.destroy();
+      return;
+    }
     sendError(req, res, serviceError, vault, requestId, started);
   } finally {
     logger.info(
-      `${requestId} ${req.method ?? ""} ${(req.url ?? "").split("?")[0] ?? ""} ${vault.name} ${status}`,
+      `${requestId} ${req.method ?? ""} ${(req.url ?? "").split("?")[0] ?? ""} ${vault.name} ${status === 0 ? "reset" : status}${fault === undefined ? "" : ` fault=${fault.kind}`}`,
     );
+  }
+}
+
+/**
+ * Acts on a fault decided for this request: waits (latency), throws the 429/503/500, or
+ * destroys the connection (reset before commit, answered `true`: nothing more to do).
+ */
+async function injectEarlyFault(fault: InjectedFault, req: IncomingMessage): Promise<boolean> {
+  switch (fault.kind) {
+    case "latency":
+      await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
+      return false;
+    case "429":
+      throw throttled(fault.retryAfterSeconds);
+    case "503":
+      throw serviceUnavailable(fault.retryAfterSeconds);
+    case "500":
+      throw internalError();
+    case "reset-before-commit":
+      req.socket.destroy();
+      return true;
+    case "reset-after-commit":
+      return false;
   }
 }
 

@@ -13,6 +13,8 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { allowAnyAuthenticatedIdentity } from "./authorize.js";
 import { issueServerTls } from "./certificates.js";
+import { createFaultInjector } from "./faults.js";
+import type { FaultInjector } from "./faults.js";
 import { createIdentityRequestListener } from "./identityEndpoint.js";
 import type { VaultRuntime } from "./operation.js";
 import { createVaultRequestListener } from "./server.js";
@@ -69,6 +71,13 @@ export interface RunningEmulator {
   readonly env: Record<string, string>;
   /** A token for negative tests: another identity, another audience, an expired one. */
   issueToken(options: { objectId?: string; audience?: string; expiresInSeconds?: number }): string;
+  /**
+   * Fault injection for reliability tests (issue 8): 429/503/500 answers, connection resets
+   * before or after a write is committed, added latency; seeded and counted. Off until
+   * `faults.set(...)`; applies to every vault of this emulator, not to the token endpoints.
+   * See {@link FaultInjector}.
+   */
+  readonly faults: FaultInjector;
   stop(): Promise<void>;
 }
 
@@ -180,12 +189,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             )
           ).toString("utf8");
     const tokens = createTokenIssuer(createPrivateKey(signingKeyPem), tenantId);
+    const faults = createFaultInjector();
     const deps = {
       vaults: new Map(vaults.map((v) => [v.name, v])),
       store,
       tokens,
       tenantId,
       decide: allowAnyAuthenticatedIdentity,
+      faults,
     };
     const served: { name: string; kind: "managedhsm" | "vault"; url: string }[] = [];
     for (const [i, vault] of vaults.entries()) {
@@ -233,6 +244,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
         }).token;
       },
+      faults,
       stop() {
         stopped ??= (async () => {
           await Promise.all(servers.map(close));
