@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ReleaseSigner } from "./keyRelease.js";
 import type { KeyStore, StoreMutation } from "./store/keyStore.js";
 import type { TokenIdentity } from "./tokens.js";
 import type { RouteParams } from "./routes.js";
@@ -39,6 +40,8 @@ export interface HandlerContext {
   readonly apiVersion: string;
   /** Unix seconds at the start of the request. */
   readonly now: number;
+  /** Signs key release results (keyRelease.ts). */
+  readonly releaseSigner: ReleaseSigner;
 }
 
 /** A handler's answer: the store stage commits `mutations` before `body` is sent. */

@@ -28,6 +28,7 @@ export type OperationName =
   | "decrypt"
   | "wrapKey"
   | "unwrapKey"
+  | "releaseKey"
   | "listDeletedKeys"
   | "getDeletedKey"
   | "purgeDeletedKey"
@@ -137,6 +138,12 @@ export const ROUTES: readonly Route[] = [
     pattern: "/keys/{name}/{version?}/unwrapkey",
     operation: "unwrapKey",
     dataAction: `${HSM}/keys/unwrap/action`,
+  },
+  {
+    method: "POST",
+    pattern: "/keys/{name}/{version?}/release",
+    operation: "releaseKey",
+    dataAction: `${HSM}/keys/release/action`,
   },
   {
     method: "GET",

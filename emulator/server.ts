@@ -28,6 +28,7 @@ import {
 } from "./errors.js";
 import type { ServiceError } from "./errors.js";
 import type { FaultInjector, InjectedFault } from "./faults.js";
+import type { ReleaseSigner } from "./keyRelease.js";
 import { OPERATIONS } from "./handlers/index.js";
 import { logger } from "./logger.js";
 import type { HandlerContext, HandlerResult, VaultRuntime } from "./operation.js";
@@ -43,6 +44,8 @@ export interface ServerDeps {
   readonly tokens: TokenIssuer;
   readonly tenantId: string;
   readonly decide: RbacDecision;
+  /** Signs key release results with the server certificate's key. */
+  readonly releaseSigner: ReleaseSigner;
   /** Faults a test asked for (issue 8); none unless set. */
   readonly faults?: FaultInjector;
 }
@@ -103,6 +106,7 @@ async function runPipeline(
       requestId,
       apiVersion,
       now: Math.floor(Date.now() / 1000),
+      releaseSigner: deps.releaseSigner,
     };
     const operation = OPERATIONS[match.route.operation];
     const request = operation.validate(

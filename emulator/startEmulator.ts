@@ -7,6 +7,7 @@
 import { generateKeyPair, randomBytes } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { createPrivateKey } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
@@ -16,6 +17,7 @@ import { issueServerTls } from "./certificates.js";
 import { createFaultInjector } from "./faults.js";
 import type { FaultInjector } from "./faults.js";
 import { createIdentityRequestListener } from "./identityEndpoint.js";
+import { createReleaseSigner } from "./keyRelease.js";
 import type { VaultRuntime } from "./operation.js";
 import { createVaultRequestListener } from "./server.js";
 import { loadOrCreateFile, makeTempDir, removeDir } from "./store/dataFiles.js";
@@ -197,6 +199,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       tenantId,
       decide: allowAnyAuthenticatedIdentity,
       faults,
+      releaseSigner: createReleaseSigner(tls.key, [
+        tls.cert,
+        await readFile(tls.caCertPath, "utf8"),
+      ]),
     };
     const served: { name: string; kind: "managedhsm" | "vault"; url: string }[] = [];
     for (const [i, vault] of vaults.entries()) {

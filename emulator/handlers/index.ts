@@ -20,6 +20,7 @@ import { listKeys } from "./listKeys.js";
 import { listKeyVersions } from "./listKeyVersions.js";
 import { purgeDeletedKey } from "./purgeDeletedKey.js";
 import { recoverDeletedKey } from "./recoverDeletedKey.js";
+import { releaseKey } from "./releaseKey.js";
 import { restoreKey } from "./restoreKey.js";
 import { rotateKey } from "./rotateKey.js";
 import { sign } from "./sign.js";
@@ -45,6 +46,7 @@ export const OPERATIONS: Readonly<Record<OperationName, AnyOperation>> = {
   decrypt,
   wrapKey,
   unwrapKey,
+  releaseKey,
   listDeletedKeys,
   getDeletedKey,
   purgeDeletedKey,
