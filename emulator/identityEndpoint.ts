@@ -1,7 +1,7 @@
 /**
  * The token endpoints, plain HTTP on 127.0.0.1 on their own port:
- * - App Service managed identity (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`): `GET
- *   /msi/token?api-version=2019-08-01&resource=…` with `X-IDENTITY-HEADER`, answering
+ * - App Service managed identity (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`):
+ *   `GET /msi/token?api-version=2019-08-01&resource=…` with `X-IDENTITY-HEADER`, answering
  *   `{ access_token, expires_on, resource, token_type }` as MSAL's App Service source reads it
  *   (`expires_on` in Unix seconds), so `DefaultAzureCredential` works unchanged;
  * - OAuth2 client credentials: `POST /{tenant}/oauth2/v2.0/token` (`scope`) and

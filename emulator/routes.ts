@@ -183,6 +183,18 @@ export type RouteMatch =
   | { readonly route: Route; readonly params: RouteParams }
   | { readonly route?: undefined; readonly reason: "path" | "method" };
 
+/**
+ * A path segment, percent-decoded. Malformed escapes (`%ZZ`) stay as sent: no key name or
+ * version holds `%`, so the operation's own checks refuse or miss it (a 4xx, never a URIError).
+ */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 function matchSegments(
   parts: readonly string[],
   segments: readonly string[],
@@ -191,10 +203,10 @@ function matchSegments(
   const params: { name?: string; version?: string } = {};
   for (const [i, part] of parts.entries()) {
     const segment = segments[i] ?? "";
-    if (part === "{version}") params.version = decodeURIComponent(segment);
+    if (part === "{version}") params.version = decodePathSegment(segment);
     else if (part === "{name}") {
       if (segment === "") return undefined;
-      params.name = decodeURIComponent(segment);
+      params.name = decodePathSegment(segment);
     } else if (part.toLowerCase() !== segment.toLowerCase()) return undefined;
   }
   return params;

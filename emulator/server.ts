@@ -10,6 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { vaultKindOfHost } from "../byok/index.js";
 import { requireApiVersion } from "./apiVersion.js";
 import { authenticateRequest } from "./authenticate.js";
@@ -50,6 +51,37 @@ export interface ServerDeps {
   readonly faults?: FaultInjector;
 }
 
+/**
+ * The `clientError` listener of a vault's server: a request Node's HTTP parser refuses (bad
+ * framing, a body with no length, header bytes out of range) gets the service's 400 shape and
+ * the connection closes, instead of Node's bare `400 Bad Request` with no body.
+ */
+export function answerUnparsableRequest(error: Error & { code?: string }, socket: Duplex): void {
+  const requestId = randomUUID();
+  logger.info(`${requestId} unparsable request ${error.code ?? error.message} 400`);
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify(
+    renderServiceError(
+      badParameter(`The request is not valid HTTP/1.1 (${error.code ?? "parse error"}).`),
+      {
+        managedHsm: false,
+        activityId: requestId,
+      },
+    ),
+  );
+  socket.end(
+    "HTTP/1.1 400 Bad Request\r\n" +
+      "content-type: application/json; charset=utf-8\r\n" +
+      `content-length: ${String(Buffer.byteLength(body))}\r\n` +
+      `x-ms-request-id: ${requestId}\r\n` +
+      "connection: close\r\n\r\n" +
+      body,
+  );
+}
+
 /** Requests of the keys API are small; a backup of 100 RSA-4096 versions is well under this. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -75,7 +107,7 @@ async function runPipeline(
     // 1. route: vault by Host, then api-version, then method + path.
     const host = (req.headers.host ?? `127.0.0.1:${String(req.socket.localPort)}`).toLowerCase();
     vault = vaultForHost(host, deps.vaults) ?? listenerVault;
-    const url = new URL(req.url ?? "/", `https://${host}`);
+    const url = parseRequestUrl(req.url ?? "/", host);
     const apiVersion = requireApiVersion(url.searchParams);
     const match = matchRoute(req.method ?? "GET", url.pathname);
     if (match.route === undefined) throw unknownOperation(req.method ?? "", url.pathname);
@@ -161,6 +193,15 @@ async function injectEarlyFault(fault: InjectedFault, req: IncomingMessage): Pro
       return true;
     case "reset-after-commit":
       return false;
+  }
+}
+
+/** The request's URL; a Host or path no URL parser accepts is the client's 400, not a bug. */
+function parseRequestUrl(target: string, host: string): URL {
+  try {
+    return new URL(target, `https://${host}`);
+  } catch {
+    throw badParameter(`The Host header '${host}' or the request path is not a valid URL.`);
   }
 }
 
@@ -257,8 +298,18 @@ function sendError(
   const body = JSON.stringify(
     renderServiceError(error, { managedHsm: vault.kind === "managedhsm", activityId: requestId }),
   );
-  res.writeHead(error.status, { ...commonHeaders(vault, requestId, started), ...error.headers });
+  // A body never read (a 401, a bad api-version or an unknown route answers before it) leaves
+  // the connection's framing in doubt: drain it, and tell the client not to reuse the socket,
+  // so its next request never lands on a connection the server is closing.
+  const bodyUnread =
+    !req.readableEnded &&
+    (Number(req.headers["content-length"] ?? "0") !== 0 ||
+      req.headers["transfer-encoding"] !== undefined);
+  res.writeHead(error.status, {
+    ...commonHeaders(vault, requestId, started),
+    ...error.headers,
+    ...(bodyUnread ? { connection: "close" } : {}),
+  });
   res.end(body);
-  // The body was never read (a 401 answers before it): drain it so the connection stays usable.
-  if (!req.readableEnded) req.resume();
+  if (bodyUnread) req.resume();
 }

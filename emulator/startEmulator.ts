@@ -19,7 +19,7 @@ import type { FaultInjector } from "./faults.js";
 import { createIdentityRequestListener } from "./identityEndpoint.js";
 import { createReleaseSigner } from "./keyRelease.js";
 import type { VaultRuntime } from "./operation.js";
-import { createVaultRequestListener } from "./server.js";
+import { answerUnparsableRequest, createVaultRequestListener } from "./server.js";
 import { loadOrCreateFile, makeTempDir, removeDir } from "./store/dataFiles.js";
 import { openJournalStore } from "./store/journalStore.js";
 import { createMemoryStore } from "./store/memoryStore.js";
@@ -210,6 +210,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         { cert: tls.cert, key: tls.key },
         createVaultRequestListener(deps, vault),
       );
+      server.on("clientError", answerUnparsableRequest);
       servers.push(server);
       const port = await listen(server, basePort === 0 ? 0 : basePort + i);
       served.push({ name: vault.name, kind: vault.kind, url: `https://127.0.0.1:${port}` });
