@@ -23,7 +23,13 @@ export type ProviderErrorCode =
   | "ERR_ADOPT_MISMATCH"
   | "ERR_BYOK_NOT_STAGED"
   | "ERR_THROTTLED"
-  | "ERR_AZURE_REQUEST";
+  | "ERR_AZURE_REQUEST"
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_HSM_ALREADY_ACTIVATED"
+  | "ERR_ACTIVATION_FAILED"
+  | "ERR_ACTIVATION_TIMEOUT"
+  | "ERR_FILE_EXISTS"
+  | "ERR_AZURE_NATIVE_MISSING";
 
 /** Base class of every error thrown by `provider/`. */
 export class ProviderError extends Error {

@@ -11,3 +11,19 @@ export type { ByokImportedKeyArgs } from "./byokImportedKey.js";
 export type { KeyAttributesOutput, ReleasePolicyInput } from "./types.js";
 export { ProviderError, isProviderError } from "./errors.js";
 export type { ProviderErrorCode } from "./errors.js";
+export { ByokManagedHsm } from "./byokManagedHsm.js";
+export type {
+  ByokManagedHsmArgs,
+  ByokManagedHsmKekArgs,
+  ByokManagedHsmNetworkAcls,
+  ByokManagedHsmRoleAssignmentArgs,
+  ByokManagedHsmSecurityDomainArgs,
+  ManagedHsmRole,
+  ManagedHsmSkuName,
+} from "./byokManagedHsmArgs.js";
+export { ManagedHsmActivation } from "./hsmActivation.js";
+export type { ManagedHsmActivationArgs } from "./hsmActivation.js";
+export { ManagedHsmRoleAssignment } from "./hsmRoleAssignment.js";
+export type { ManagedHsmRoleAssignmentArgs } from "./hsmRoleAssignment.js";
+export { MANAGED_HSM_BUILT_IN_ROLES } from "./managedHsmRoles.js";
+export type { ManagedHsmBuiltInRole } from "./managedHsmRoles.js";

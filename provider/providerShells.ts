@@ -1,5 +1,6 @@
 /**
- * The two provider objects that `dynamic.Resource` serializes into state as `__provider`.
+ * The provider objects that `dynamic.Resource` serializes into state as `__provider`, one per
+ * resource type.
  *
  * Each method only resolves the implementation by package name and calls it. Pulumi's closure
  * serializer never captures `require` (it is the deserialized module's own), so the stored code
@@ -65,5 +66,49 @@ export const byokImportedKeyProvider: Provider = {
   },
   async delete(id, props) {
     return runtime().byokImportedKeyImplementation.delete(id, props);
+  },
+};
+
+/** The provider of `ManagedHsmActivation`. */
+export const hsmActivationProvider: Provider = {
+  check(olds, news) {
+    return Promise.resolve(runtime().hsmActivationImplementation.check(olds, news));
+  },
+  diff(id, olds, news) {
+    return Promise.resolve(runtime().hsmActivationImplementation.diff(id, olds, news));
+  },
+  async create(inputs) {
+    return runtime().hsmActivationImplementation.create(inputs);
+  },
+  async read(id, props) {
+    return runtime().hsmActivationImplementation.read(id, props);
+  },
+  async update(id, olds, news) {
+    return runtime().hsmActivationImplementation.update(id, olds, news);
+  },
+  async delete() {
+    return runtime().hsmActivationImplementation.delete();
+  },
+};
+
+/** The provider of `ManagedHsmRoleAssignment`. */
+export const hsmRoleAssignmentProvider: Provider = {
+  check(olds, news) {
+    return Promise.resolve(runtime().hsmRoleAssignmentImplementation.check(olds, news));
+  },
+  diff(id, olds, news) {
+    return Promise.resolve(runtime().hsmRoleAssignmentImplementation.diff(id, olds, news));
+  },
+  async create(inputs) {
+    return runtime().hsmRoleAssignmentImplementation.create(inputs);
+  },
+  async read(id, props) {
+    return runtime().hsmRoleAssignmentImplementation.read(id, props);
+  },
+  async update(id, olds, news) {
+    return runtime().hsmRoleAssignmentImplementation.update(id, olds, news);
+  },
+  async delete(id, props) {
+    return runtime().hsmRoleAssignmentImplementation.delete(id, props);
   },
 };

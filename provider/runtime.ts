@@ -486,3 +486,9 @@ export const byokImportedKeyImplementation = {
     await deleteKey(stored.vaultUrl, stored.name, { purge: stored.purgeOnDelete });
   },
 };
+
+// ---------------------------------------------------------------------------------------------
+// Managed HSM data plane
+
+export { hsmActivationImplementation } from "./hsmActivationRuntime.js";
+export { hsmRoleAssignmentImplementation } from "./hsmRoleAssignmentRuntime.js";

@@ -19,3 +19,11 @@ export { publicKeyPemOf, toKeyFacts } from "./keyBundle.js";
 export { getKeyClient, RETRY_OPTIONS } from "./keyClients.js";
 export { lastTokenIdentity } from "./credential.js";
 export type { TokenIdentity } from "./credential.js";
+export {
+  readSecurityDomainStatus,
+  startSecurityDomainDownload,
+  waitForSecurityDomainDownload,
+} from "./securityDomain.js";
+export type { SecurityDomainStatus } from "./securityDomain.js";
+export { putRoleAssignment, getRoleAssignment, deleteRoleAssignment } from "./roleAssignments.js";
+export type { RoleAssignmentFacts } from "./roleAssignments.js";
