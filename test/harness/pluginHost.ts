@@ -16,16 +16,18 @@ export type {
   StartPluginHostOptions,
 } from "../../cli/driver/pluginHostClient.js";
 
-/** The `__provider` strings of both resources, produced by Pulumi's own serializer. */
+/** The `__provider` strings of the dynamic resources, produced by Pulumi's own serializer. */
 export interface SerializedProviders {
   readonly importKek: string;
   readonly byokImportedKey: string;
+  readonly hsmActivation: string;
+  readonly hsmRoleAssignment: string;
 }
 
 let captured: Promise<SerializedProviders> | undefined;
 
 /**
- * The `__provider` text of both resources exactly as a program registers it: the two resources
+ * The `__provider` text of each resource exactly as a program registers it: the resources
  * are constructed under `pulumi.runtime.setMocks` (so `dynamic.Resource` runs Pulumi's own
  * serializer, reference §3) and the mock monitor records the `__provider` input. Memoized per
  * process. It replaces any mocks set before, so do not mix it with a test's own `setMocks`.
@@ -48,7 +50,8 @@ export function serializeProviders(): Promise<SerializedProviders> {
       "azure-byok-harness",
       "harness",
     );
-    const { ImportKek, ByokImportedKey } = await import("pulumi-azure-byok");
+    const { ImportKek, ByokImportedKey, ManagedHsmActivation, ManagedHsmRoleAssignment } =
+      await import("pulumi-azure-byok");
     const vaultUrl = "https://harness.managedhsm.azure.net";
     const kek = new ImportKek("harness-kek", { vaultUrl, name: "harness-kek" });
     const key = new ByokImportedKey("harness-key", {
@@ -57,18 +60,39 @@ export function serializeProviders(): Promise<SerializedProviders> {
       byok: "{}",
       keyType: "RSA",
     });
-    await new Promise((resolveIds) => pulumi.all([kek.id, key.id]).apply(resolveIds));
+    const activation = new ManagedHsmActivation("harness-activation", { hsmUri: vaultUrl });
+    const assignment = new ManagedHsmRoleAssignment("harness-assignment", {
+      hsmUri: vaultUrl,
+      scope: "/keys",
+      role: "Managed HSM Crypto User",
+      principalId: "00000000-0000-0000-0000-000000000000",
+    });
+    await new Promise((resolveIds) =>
+      pulumi.all([kek.id, key.id, activation.id, assignment.id]).apply(resolveIds),
+    );
     const importKek = byType.get("ImportKek");
     const byokImportedKey = byType.get("ByokImportedKey");
-    if (importKek === undefined || byokImportedKey === undefined) {
-      throw new Error("the mocks saw no __provider for ImportKek or ByokImportedKey");
+    const hsmActivation = byType.get("ManagedHsmActivation");
+    const hsmRoleAssignment = byType.get("ManagedHsmRoleAssignment");
+    if (
+      importKek === undefined ||
+      byokImportedKey === undefined ||
+      hsmActivation === undefined ||
+      hsmRoleAssignment === undefined
+    ) {
+      throw new Error(
+        `the mocks saw no __provider for some types: ${[...byType.keys()].join(", ")}`,
+      );
     }
-    return { importKek, byokImportedKey };
+    return { importKek, byokImportedKey, hsmActivation, hsmRoleAssignment };
   })();
   return captured;
 }
 
-/** URNs the way the engine builds them for our two types. */
-export function urnOf(type: "ImportKek" | "ByokImportedKey", name: string): string {
+/** URNs the way the engine builds them for our dynamic types. */
+export function urnOf(
+  type: "ImportKek" | "ByokImportedKey" | "ManagedHsmActivation" | "ManagedHsmRoleAssignment",
+  name: string,
+): string {
   return `urn:pulumi:test::azure-byok-test::pulumi-nodejs:dynamic/azure-byok:${type}::${name}`;
 }
