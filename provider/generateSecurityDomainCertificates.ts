@@ -26,8 +26,9 @@ export interface GenerateSecurityDomainCertificatesOptions {
   readonly commonName?: string;
 }
 
+// @peculiar/x509 signs with its default provider, Node's global WebCrypto (Node 20+); the keys
+// come from the same implementation
 const crypto = webcrypto;
-x509.cryptoProvider.set(crypto);
 
 const DAY_MS = 86_400_000;
 /**
