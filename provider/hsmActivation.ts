@@ -6,6 +6,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { hsmActivationProvider } from "./providerShells.js";
 
+/**
+ * The outputs Pulumi must store encrypted: named unlike any input, they would otherwise be plain
+ * (reference §1.3), so the resource always lists them in `additionalSecretOutputs`.
+ */
+export const MANAGED_HSM_ACTIVATION_SECRET_OUTPUTS = [
+  "securityDomain",
+  "certificatePrivateKeyPems",
+] as const;
+
 /** The arguments of {@link ManagedHsmActivation}. */
 export interface ManagedHsmActivationArgs {
   /**
@@ -134,8 +143,7 @@ export class ManagedHsmActivation extends pulumi.dynamic.Resource {
         // outputs under new names are not secret by themselves (reference §1.3)
         additionalSecretOutputs: [
           ...(opts.additionalSecretOutputs ?? []),
-          "securityDomain",
-          "certificatePrivateKeyPems",
+          ...MANAGED_HSM_ACTIVATION_SECRET_OUTPUTS,
         ],
       },
       "azure-byok",

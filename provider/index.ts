@@ -21,7 +21,7 @@ export type {
   ManagedHsmRole,
   ManagedHsmSkuName,
 } from "./byokManagedHsmArgs.js";
-export { ManagedHsmActivation } from "./hsmActivation.js";
+export { ManagedHsmActivation, MANAGED_HSM_ACTIVATION_SECRET_OUTPUTS } from "./hsmActivation.js";
 export type { ManagedHsmActivationArgs } from "./hsmActivation.js";
 export { ManagedHsmRoleAssignment } from "./hsmRoleAssignment.js";
 export type { ManagedHsmRoleAssignmentArgs } from "./hsmRoleAssignment.js";
