@@ -10,6 +10,7 @@ import { join } from "node:path";
 import test from "ava";
 import { PACKAGE_ROOT } from "../../cli/driver/index.js";
 import { runCli } from "../../cli/main.js";
+import { keepForLeakScan } from "../reliability/reliabilitySettings.js";
 
 /** Runs cli/bin.cjs in its own process, as `npm start` does. */
 function runBin(
@@ -46,7 +47,10 @@ async function runDemoCli(args: readonly string[], cwd: string) {
 
 test.serial("the demo runs the whole flow, twice, and keeps no secret in its state", async (t) => {
   const cwd = await mkdtemp(join(tmpdir(), "azure-byok-demo-"));
-  t.teardown(() => rm(cwd, { recursive: true, force: true }));
+  t.teardown(() => {
+    keepForLeakScan(cwd, "demo");
+    return rm(cwd, { recursive: true, force: true });
+  });
 
   const first = await runDemoCli(["--dir", "demo"], cwd);
   t.is(first.code, 0, first.stderr);

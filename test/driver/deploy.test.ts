@@ -15,6 +15,7 @@ import { startTestEmulator } from "../harness/emulatorHarness.js";
 import type { TestEmulator } from "../harness/emulatorHarness.js";
 import { wrappedTarget } from "../harness/byokFixtures.js";
 import { findLeaks } from "../harness/resourceDriver.js";
+import { keepForLeakScan } from "../reliability/reliabilitySettings.js";
 
 const PROJECT = join(PACKAGE_ROOT, "examples", "emulator");
 let hsm: TestEmulator;
@@ -27,6 +28,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   await hsm.emulator.stop();
+  keepForLeakScan(work, "driver");
   await rm(work, { recursive: true, force: true });
 });
 

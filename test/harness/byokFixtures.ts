@@ -8,6 +8,10 @@ import { generateKeyPairSync } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { buildByokFile, generateTargetKey, parseKeySpec } from "../../byok/index.js";
 import type { TargetKey } from "../../byok/index.js";
+import {
+  registerSecretForLeakScan,
+  registerTargetKeyForLeakScan,
+} from "../reliability/reliabilitySettings.js";
 
 /** A vault URL of the public cloud for offline tests (never contacted). */
 export const HSM_URL = "https://contoso.managedhsm.azure.net";
@@ -20,6 +24,7 @@ let kek: { publicKeyPem: string; privateKey: KeyObject } | undefined;
 export function localKek(): { publicKeyPem: string; privateKey: KeyObject } {
   if (kek === undefined) {
     const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    registerSecretForLeakScan("localKek (RSA-2048)", pair.privateKey);
     kek = {
       publicKeyPem: pair.publicKey.export({ type: "spki", format: "pem" }).toString(),
       privateKey: pair.privateKey,
@@ -33,7 +38,10 @@ export async function wrappedTarget(
   spec: string,
   options: { kekKid: string; kekPublicKeyPem?: string },
 ): Promise<{ text: string; target: TargetKey; ciphertext: Buffer }> {
-  const target = await generateTargetKey(parseKeySpec(spec));
+  const target = registerTargetKeyForLeakScan(
+    `wrappedTarget ${spec}`,
+    await generateTargetKey(parseKeySpec(spec)),
+  );
   const built = buildByokFile(target, {
     kekPublicKey: options.kekPublicKeyPem ?? localKek().publicKeyPem,
     kekKid: options.kekKid,

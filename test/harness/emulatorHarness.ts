@@ -14,6 +14,7 @@ import { generateTargetKey, parseKeySpec } from "../../byok/index.js";
 import type { TargetKey } from "../../byok/index.js";
 import { startEmulator } from "../../emulator/index.js";
 import type { EmulatorOptions, RunningEmulator } from "../../emulator/index.js";
+import { registerTargetKeyForLeakScan } from "../reliability/reliabilitySettings.js";
 
 /** The test CA made by `prepareTestEnv.ts`, trusted by every ava worker. */
 export const TEST_CA_DIR = ".azure-byok/test-ca";
@@ -56,7 +57,9 @@ const targets = new Map<string, Promise<TargetKey>>();
 export function memoizedTargetKey(spec: string): Promise<TargetKey> {
   let key = targets.get(spec);
   if (key === undefined) {
-    key = generateTargetKey(parseKeySpec(spec));
+    key = generateTargetKey(parseKeySpec(spec)).then((target) =>
+      registerTargetKeyForLeakScan(`memoizedTargetKey ${spec}`, target),
+    );
     targets.set(spec, key);
   }
   return key;

@@ -8,6 +8,7 @@ import { generateKeyPair } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { generateTargetKey, parseKeySpec } from "../../byok/index.js";
 import type { TargetKey } from "../../byok/index.js";
+import { registerTargetKeyForLeakScan } from "../reliability/reliabilitySettings.js";
 
 /** An RSA key pair with its public key as SPKI PEM, as `az keyvault key download` writes it. */
 export interface RsaPair {
@@ -43,7 +44,9 @@ const targets = new Map<string, Promise<TargetKey>>();
 export function memoTargetKey(spec: string): Promise<TargetKey> {
   let target = targets.get(spec);
   if (target === undefined) {
-    target = generateTargetKey(parseKeySpec(spec));
+    target = generateTargetKey(parseKeySpec(spec)).then((key) =>
+      registerTargetKeyForLeakScan(`memoTargetKey ${spec}`, key),
+    );
     targets.set(spec, target);
   }
   return target;

@@ -6,8 +6,12 @@
  *
  * @module
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { KeyObject } from "node:crypto";
+import { describeKeySpec } from "../../byok/index.js";
+import type { TargetKey } from "../../byok/index.js";
+import { writeSecretFingerprints } from "./leakScan.js";
 
 /** True under `npm run test:reliability`. */
 export const RELIABILITY_FULL = process.env.RELIABILITY_FULL === "1";
@@ -43,4 +47,42 @@ export function recordReliabilityResult(name: string, result: ReliabilityResult)
     path.join(RESULTS_DIR, `${name}.json`),
     `${JSON.stringify({ name, full: RELIABILITY_FULL, seed: RELIABILITY_SEED, ...result }, null, 2)}\n`,
   );
+}
+
+/** Where {@link registerSecretForLeakScan} writes fingerprints, never keys. */
+export const SECRETS_DIR = path.join(RELIABILITY_DIR, "secrets");
+
+/** Where tests copy what they made in temporary directories, for the leak scan of a full run. */
+export const ARTIFACTS_DIR = path.join(RELIABILITY_DIR, "artifacts");
+
+/**
+ * Records fingerprints of private key material (a private KeyObject or raw AES bytes) so the leak scan
+ * can find it in any file later, in raw, hex, base64 or base64url form. Only truncated SHA-256
+ * hashes of windows are written (see `leakScan.ts` for the scheme), never the key. Only when
+ * `npm run test:reliability` asks for it (AZURE_BYOK_LEAK_FINGERPRINTS=1), so a plain `npm test`
+ * writes nothing.
+ */
+export function registerSecretForLeakScan(label: string, secret: KeyObject | Uint8Array): void {
+  if (process.env.AZURE_BYOK_LEAK_FINGERPRINTS !== "1") return;
+  writeSecretFingerprints(SECRETS_DIR, label, secret);
+}
+
+/** {@link registerSecretForLeakScan} for a target key: its PKCS#8 DER, or its raw AES bytes. */
+export function registerTargetKeyForLeakScan(label: string, target: TargetKey): TargetKey {
+  registerSecretForLeakScan(
+    `${label} (${describeKeySpec(target.spec)})`,
+    "octKey" in target ? target.octKey : target.privateKey,
+  );
+  return target;
+}
+
+/**
+ * Under RELIABILITY_FULL, copies `dir` (a test's temporary data dir, state, logs) to
+ * `.azure-byok/reliability/artifacts/<as>` before the test removes it, so the runner's leak scan
+ * covers it. Does nothing in the CI subset.
+ */
+export function keepForLeakScan(dir: string, as: string): void {
+  if (!RELIABILITY_FULL || !existsSync(dir)) return;
+  const target = path.join(ARTIFACTS_DIR, `${as}-${process.pid}-${Date.now()}`);
+  cpSync(dir, target, { recursive: true });
 }
