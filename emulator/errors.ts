@@ -103,7 +103,7 @@ export function unknownOperation(method: string, path: string): ServiceError {
   return new ServiceError(
     404,
     "NotFound",
-    `No operation matches ${method} ${path}: this emulator serves the keys data plane (/keys, /deletedkeys, /rng).`,
+    `No operation matches ${method} ${path}: this emulator serves the keys data plane (/keys, /deletedkeys, /rng), the Managed HSM role APIs ({scope}/providers/Microsoft.Authorization/roleDefinitions|roleAssignments) and the security domain download (/securitydomain/download).`,
   );
 }
 
@@ -170,13 +170,87 @@ export function purgeProtected(vaultName: string): ServiceError {
   );
 }
 
-/** 403: the caller has no role granting the data action (Managed HSM local RBAC, contracts §3.3). */
+/**
+ * 403: the caller holds no role granting the data action at the scope (Managed HSM local RBAC).
+ * The service's code and wording (contracts §3.3): `AccessDenied`, "Not authorized to access"
+ * the data action "on" the scope, then the Activity ID every Managed HSM message ends with.
+ */
 export function accessDenied(dataAction: string, scope: string): ServiceError {
   return new ServiceError(
     403,
-    "Forbidden",
-    `Not authorized to access ${dataAction} on ${scope}`,
     "AccessDenied",
+    `Not authorized to access ${dataAction} on ${scope}`,
+  );
+}
+
+/** 400: a custom role that takes a built-in role's name or GUID (contracts §3.3, wording kept). */
+export function builtInRoleReused(): ServiceError {
+  return badParameter(
+    "Cannot re-use the name/GUID matching that of a built-in role. Please use a unique role ID.",
+  );
+}
+
+/** 404: no role definition of this GUID. */
+export function roleDefinitionNotFound(guid: string): ServiceError {
+  return new ServiceError(
+    404,
+    "RoleDefinitionNotFound",
+    `The role definition '${guid}' does not exist: list the role definitions (GET /providers/Microsoft.Authorization/roleDefinitions) for the built-in and custom roles.`,
+  );
+}
+
+/** 404: no role assignment of this name. */
+export function roleAssignmentNotFound(name: string): ServiceError {
+  return new ServiceError(
+    404,
+    "RoleAssignmentNotFound",
+    `The role assignment '${name}' does not exist.`,
+  );
+}
+
+/** 409: an assignment name taken by an assignment with other properties. */
+export function roleAssignmentExists(name: string): ServiceError {
+  return new ServiceError(
+    409,
+    "Conflict",
+    `The role assignment '${name}' already exists with another role, principal or scope: delete it first, or use another assignment name.`,
+    "RoleAssignmentExists",
+  );
+}
+
+/** 400: a Managed HSM RBAC limit (custom roles, assignments per scope) is reached. */
+export function rbacLimitReached(what: string, limit: number): ServiceError {
+  return badParameter(
+    `The limit of ${limit} ${what} is reached: delete one before adding another.`,
+    "LimitExceeded",
+  );
+}
+
+/** 409: a security domain download on an HSM that is activated already. */
+export function securityDomainAlreadyDownloaded(name: string): ServiceError {
+  return new ServiceError(
+    409,
+    "Conflict",
+    `Managed HSM ${name} is already activated: its security domain was downloaded before and cannot be downloaded again. Keep the security domain file and the private keys of its certificates; to move it to another HSM, upload it there (POST /securitydomain/upload).`,
+    "SecurityDomainAlreadyDownloaded",
+  );
+}
+
+/** 404: a security domain status asked of an HSM where no download was started. */
+export function noSecurityDomainDownload(name: string): ServiceError {
+  return new ServiceError(
+    404,
+    "NotFound",
+    `No security domain download was started on Managed HSM ${name}: start one with POST /securitydomain/download.`,
+  );
+}
+
+/** 404: a Managed HSM API called on a Key Vault. */
+export function managedHsmOnly(name: string, api: string): ServiceError {
+  return new ServiceError(
+    404,
+    "NotFound",
+    `${api} is a Managed HSM API; ${name} is a Key Vault, whose RBAC is Azure RBAC on the control plane.`,
   );
 }
 

@@ -11,7 +11,15 @@ export type {
   EmulatorVaultOptions,
   EmulatorIdentity,
   RunningEmulator,
+  EmulatorRoleAssignment,
 } from "./startEmulator.js";
+export type { SeedRoleAssignment } from "./rbac/seedAssignments.js";
+export { BUILT_IN_ROLES, findBuiltInRole, ROLE_DEFINITION_ID_PREFIX } from "./rbac/builtInRoles.js";
+export type { BuiltInRole } from "./rbac/builtInRoles.js";
+export { combineShares } from "./securityDomain/shamir.js";
+export type { SecretShare } from "./securityDomain/shamir.js";
+export { SECURITY_DOMAIN_FORMAT } from "./securityDomain/securityDomainBlob.js";
+export type { SecurityDomainDocument } from "./securityDomain/securityDomainBlob.js";
 export { loadOrCreateCa, CA_CERT_FILE } from "./certificates.js";
 export { allowAnyAuthenticatedIdentity } from "./authorize.js";
 export type { RbacDecision, AuthorizationQuestion } from "./authorize.js";

@@ -17,8 +17,11 @@ export interface VaultRuntime {
   readonly purgeProtection: boolean;
   /** 7..90 days. */
   readonly softDeleteRetentionDays: number;
-  /** Managed HSM only: false until the security domain is downloaded. */
-  activated: boolean;
+  /**
+   * Managed HSM only: whether it started activated. One that did not is activated once its
+   * security domain download finishes (`securityDomain/activation.ts`).
+   */
+  readonly activated: boolean;
 }
 
 /** The request as a handler's validate step sees it. */
@@ -42,11 +45,22 @@ export interface HandlerContext {
   readonly now: number;
   /** Signs key release results (keyRelease.ts). */
   readonly releaseSigner: ReleaseSigner;
+  /**
+   * How long a security domain download stays `InProgress`, in milliseconds. Default
+   * {@link DEFAULT_SECURITY_DOMAIN_DELAY_MS} (optional so contexts built by hand in tests of
+   * other operations need not name it).
+   */
+  readonly securityDomainDownloadDelayMs?: number;
 }
+
+/** How long a security domain download stays `InProgress` unless told otherwise. */
+export const DEFAULT_SECURITY_DOMAIN_DELAY_MS = 1000;
 
 /** A handler's answer: the store stage commits `mutations` before `body` is sent. */
 export interface HandlerResult {
   readonly status: number;
+  /** Extra response headers (`Azure-AsyncOperation`, `Retry-After`). */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly body?: unknown;
   readonly mutations?: readonly StoreMutation[];
 }

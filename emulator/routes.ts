@@ -33,7 +33,17 @@ export type OperationName =
   | "getDeletedKey"
   | "purgeDeletedKey"
   | "recoverDeletedKey"
-  | "getRandomBytes";
+  | "getRandomBytes"
+  | "listRoleDefinitions"
+  | "getRoleDefinition"
+  | "putRoleDefinition"
+  | "deleteRoleDefinition"
+  | "listRoleAssignments"
+  | "getRoleAssignment"
+  | "putRoleAssignment"
+  | "deleteRoleAssignment"
+  | "downloadSecurityDomain"
+  | "getSecurityDomainDownloadStatus";
 
 /** One route. */
 export interface Route {
@@ -42,6 +52,8 @@ export interface Route {
   readonly operation: OperationName;
   /** The Managed HSM local RBAC data action the caller needs (contracts §4.2). */
   readonly dataAction: string;
+  /** Served before activation too: the security domain download is what activates (§4.3). */
+  readonly beforeActivation?: boolean;
 }
 
 const HSM = "Microsoft.KeyVault/managedHsm";
@@ -170,12 +182,69 @@ export const ROUTES: readonly Route[] = [
     dataAction: `${HSM}/keys/deletedKeys/recover/action`,
   },
   { method: "POST", pattern: "/rng", operation: "getRandomBytes", dataAction: `${HSM}/rng/action` },
+  {
+    method: "POST",
+    pattern: "/securitydomain/download",
+    operation: "downloadSecurityDomain",
+    dataAction: `${HSM}/securitydomain/download/action`,
+    beforeActivation: true,
+  },
+  {
+    method: "GET",
+    pattern: "/securitydomain/download/pending",
+    operation: "getSecurityDomainDownloadStatus",
+    dataAction: `${HSM}/securitydomain/download/read`,
+    beforeActivation: true,
+  },
+];
+
+/** The RBAC provider's path, after the scope (`{scope}/providers/Microsoft.Authorization/…`). */
+const RBAC_PROVIDER = "/providers/microsoft.authorization/";
+
+/** Role APIs, matched on the path after the scope (contracts §4.2). */
+export const RBAC_ROUTES: readonly Route[] = [
+  ...(["roleDefinitions", "roleAssignments"] as const).flatMap((kind): Route[] => {
+    const base = `/providers/Microsoft.Authorization/${kind}`;
+    const suffix = kind === "roleDefinitions" ? "RoleDefinition" : "RoleAssignment";
+    return [
+      {
+        method: "GET",
+        pattern: base,
+        operation: `list${suffix}s`,
+        dataAction: `${HSM}/${kind}/read/action`,
+      },
+      {
+        method: "GET",
+        pattern: `${base}/{name}`,
+        operation: `get${suffix}`,
+        dataAction: `${HSM}/${kind}/read/action`,
+      },
+      {
+        method: "PUT",
+        pattern: `${base}/{name}`,
+        operation: `put${suffix}`,
+        dataAction: `${HSM}/${kind}/write/action`,
+      },
+      {
+        method: "DELETE",
+        pattern: `${base}/{name}`,
+        operation: `delete${suffix}`,
+        dataAction: `${HSM}/${kind}/delete/action`,
+      },
+    ];
+  }),
 ];
 
 /** Path parameters of a matched route. */
 export interface RouteParams {
+  /** A key's name; for role APIs, the role definition's or assignment's name. */
   readonly name?: string;
   readonly version?: string;
+  /**
+   * Role APIs only: the scope before `/providers/`, as `/`, `/keys` or `/keys/{name}` when it
+   * is one of those, else as sent (the operation refuses it).
+   */
+  readonly scope?: string;
 }
 
 /** A match, or why there is none. */
@@ -229,8 +298,36 @@ function matchPattern(pattern: string, segments: readonly string[]): RouteParams
   );
 }
 
-/** Matches a method and path (without query) against {@link ROUTES}. */
+/**
+ * The scope of a role API path's prefix: clients write `/` as `//` or `///` (contracts §4.2:
+ * `GET ///providers/…`) and may percent-encode it, so slashes at either end do not count.
+ */
+function normalizeScope(prefix: string): string {
+  const trimmed = decodePathSegment(prefix).replace(/^\/+|\/+$/g, "");
+  if (trimmed === "") return "/";
+  const [first = "", ...rest] = trimmed.split("/");
+  return first.toLowerCase() === "keys" ? ["/keys", ...rest].join("/") : `/${trimmed}`;
+}
+
+/** Matches a role API path: `{scope}/providers/Microsoft.Authorization/…`. */
+function matchRbacRoute(method: string, pathname: string, at: number): RouteMatch {
+  const scope = normalizeScope(pathname.slice(0, at));
+  const segments = pathname.slice(at).split("/").slice(1);
+  if (segments.at(-1) === "") segments.pop();
+  let pathMatched = false;
+  for (const route of RBAC_ROUTES) {
+    const params = matchPattern(route.pattern, segments);
+    if (params === undefined) continue;
+    if (route.method === method) return { route, params: { ...params, scope } };
+    pathMatched = true;
+  }
+  return { reason: pathMatched ? "method" : "path" };
+}
+
+/** Matches a method and path (without query) against {@link ROUTES} and {@link RBAC_ROUTES}. */
 export function matchRoute(method: string, pathname: string): RouteMatch {
+  const rbacAt = pathname.toLowerCase().indexOf(RBAC_PROVIDER);
+  if (rbacAt !== -1) return matchRbacRoute(method, pathname, rbacAt);
   const segments = pathname.split("/").slice(1);
   // `/keys/` and `/keys` are the same collection; `/keys/{name}/` keeps its empty version.
   if (segments.length === 2 && segments[1] === "") segments.pop();

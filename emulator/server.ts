@@ -1,6 +1,6 @@
 /**
  * The request pipeline, its stages in order on one screen (STYLE.md rule 7):
- * route → authenticate → authorize → validate → handle → store → error.
+ * route → faults → authenticate → authorize → validate → handle → store → error.
  *
  * One listener serves each vault (its own port, so stock clients need no DNS changes); any
  * listener also routes by a Host header of `{name}.managedhsm.azure.net` or
@@ -47,6 +47,8 @@ export interface ServerDeps {
   readonly decide: RbacDecision;
   /** Signs key release results with the server certificate's key. */
   readonly releaseSigner: ReleaseSigner;
+  /** How long a security domain download stays `InProgress`, in milliseconds. */
+  readonly securityDomainDownloadDelayMs: number;
   /** Faults a test asked for (issue 8); none unless set. */
   readonly faults?: FaultInjector;
 }
@@ -127,7 +129,10 @@ async function runPipeline(
       deps.tenantId,
     );
     // 3. authorize: the route's data action against the caller.
-    authorizeRequest(match.route, match.params, vault, identity, { decide: deps.decide });
+    authorizeRequest(match.route, match.params, vault, identity, {
+      decide: deps.decide,
+      store: deps.store,
+    });
     // 4. validate: read and parse the body, then the operation's own schema.
     const body = await readJsonBody(req);
     const context: HandlerContext = {
@@ -139,6 +144,7 @@ async function runPipeline(
       apiVersion,
       now: Math.floor(Date.now() / 1000),
       releaseSigner: deps.releaseSigner,
+      securityDomainDownloadDelayMs: deps.securityDomainDownloadDelayMs,
     };
     const operation = OPERATIONS[match.route.operation];
     const request = operation.validate(
@@ -199,7 +205,9 @@ async function injectEarlyFault(fault: InjectedFault, req: IncomingMessage): Pro
 /** The request's URL; a Host or path no URL parser accepts is the client's 400, not a bug. */
 function parseRequestUrl(target: string, host: string): URL {
   try {
-    return new URL(target, `https://${host}`);
+    // Joined as text: `new URL("///providers/…", base)` would read `providers` as a host, and
+    // role API clients write the scope `/` as `//` or `///` (contracts §4.2).
+    return target.startsWith("/") ? new URL(`https://${host}${target}`) : new URL(target);
   } catch {
     throw badParameter(`The Host header '${host}' or the request path is not a valid URL.`);
   }
@@ -271,7 +279,7 @@ function sendResult(
   started: bigint,
 ): void {
   const body = result.body === undefined ? "" : JSON.stringify(result.body);
-  res.writeHead(result.status, commonHeaders(vault, requestId, started));
+  res.writeHead(result.status, { ...commonHeaders(vault, requestId, started), ...result.headers });
   res.end(body);
 }
 

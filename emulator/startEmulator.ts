@@ -12,13 +12,17 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { allowAnyAuthenticatedIdentity } from "./authorize.js";
 import { issueServerTls } from "./certificates.js";
 import { createFaultInjector } from "./faults.js";
 import type { FaultInjector } from "./faults.js";
 import { createIdentityRequestListener } from "./identityEndpoint.js";
 import { createReleaseSigner } from "./keyRelease.js";
+import { DEFAULT_SECURITY_DOMAIN_DELAY_MS } from "./operation.js";
 import type { VaultRuntime } from "./operation.js";
+import { findBuiltInRole } from "./rbac/builtInRoles.js";
+import { createRbacDecision } from "./rbac/rbacDecision.js";
+import { seedAssignments } from "./rbac/seedAssignments.js";
+import type { SeedRoleAssignment } from "./rbac/seedAssignments.js";
 import { answerUnparsableRequest, createVaultRequestListener } from "./server.js";
 import { loadOrCreateFile, makeTempDir, removeDir } from "./store/dataFiles.js";
 import { openJournalStore } from "./store/journalStore.js";
@@ -59,8 +63,28 @@ export interface EmulatorOptions {
   identities?: EmulatorIdentity[];
   /** Default {@link DEFAULT_TENANT_ID}. */
   tenantId?: string;
-  /** Pre-seeded Managed HSM local RBAC assignments; kept for the RBAC stage (not yet enforced). */
-  roleAssignments?: Array<{ objectId: string; roleName: string; scope?: string }>;
+  /**
+   * Managed HSM local RBAC to start with, on every Managed HSM: `roleName` is a built-in role's
+   * name or GUID, `scope` `/` (default), `/keys` or `/keys/{key name}`. The first identity
+   * always holds Managed HSM Administrator at `/`. Omitted: it also holds Crypto Officer and
+   * Crypto User at `/`. Given (even empty): only the listed assignments are added. Written once:
+   * with a `dataDir`, a restart keeps the assignments as they were changed since.
+   */
+  roleAssignments?: SeedRoleAssignment[];
+  /**
+   * How long a security domain download reports `InProgress` before `Success`, in
+   * milliseconds. Default 1000.
+   */
+  securityDomainDownloadDelayMs?: number;
+}
+
+/** A role assignment as {@link RunningEmulator.roleAssignments} lists it. */
+export interface EmulatorRoleAssignment {
+  readonly name: string;
+  readonly principalId: string;
+  /** The built-in role's name, or the custom role's GUID. */
+  readonly roleName: string;
+  readonly scope: string;
 }
 
 /** A running emulator. */
@@ -80,6 +104,8 @@ export interface RunningEmulator {
    * See {@link FaultInjector}.
    */
   readonly faults: FaultInjector;
+  /** The role assignments a served Managed HSM holds now. @throws Error for a name not served. */
+  roleAssignments(vaultName: string): EmulatorRoleAssignment[];
   stop(): Promise<void>;
 }
 
@@ -169,6 +195,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   if (identities.length === 0)
     throw new Error("identities is empty: give at least one identity (the managed identity)");
   const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
+  const administrator = identities[0]?.objectId ?? DEFAULT_IDENTITY.objectId;
+  // Checked before anything starts, so a bad role name fails fast and names the entry.
+  const seeds = vaults
+    .filter((v) => v.kind === "managedhsm")
+    .map((v) => ({
+      op: "seedRoleAssignments" as const,
+      vault: v.name,
+      assignments: seedAssignments(v.name, administrator, options.roleAssignments),
+    }));
+  const delayMs = options.securityDomainDownloadDelayMs ?? DEFAULT_SECURITY_DOMAIN_DELAY_MS;
+  if (!Number.isFinite(delayMs) || delayMs < 0)
+    throw new Error(`securityDomainDownloadDelayMs is ${delayMs}: use 0 or more milliseconds`);
   const basePort = options.port ?? 0;
   const tempDir =
     options.dataDir === undefined ? await makeTempDir("azure-byok-emulator-") : undefined;
@@ -190,6 +228,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
               generateSigningKeyPem,
             )
           ).toString("utf8");
+    await store.commit(seeds);
     const tokens = createTokenIssuer(createPrivateKey(signingKeyPem), tenantId);
     const faults = createFaultInjector();
     const deps = {
@@ -197,7 +236,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       store,
       tokens,
       tenantId,
-      decide: allowAnyAuthenticatedIdentity,
+      decide: createRbacDecision(store),
+      securityDomainDownloadDelayMs: delayMs,
       faults,
       releaseSigner: createReleaseSigner(tls.key, [
         tls.cert,
@@ -252,6 +292,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         }).token;
       },
       faults,
+      roleAssignments(vaultName) {
+        const vault = served.find((v) => v.name === vaultName.toLowerCase());
+        if (vault === undefined) throw new Error(`the emulator serves no vault "${vaultName}"`);
+        return openedStore.getHsm(vault.name).assignments.map((a) => ({
+          name: a.name,
+          principalId: a.principalId,
+          roleName: findBuiltInRole(a.roleDefinitionGuid)?.roleName ?? a.roleDefinitionGuid,
+          scope: a.scope,
+        }));
+      },
       stop() {
         stopped ??= (async () => {
           await Promise.all(servers.map(close));

@@ -28,6 +28,16 @@ import { unwrapKey } from "./unwrapKey.js";
 import { updateKey } from "./updateKey.js";
 import { verify } from "./verify.js";
 import { wrapKey } from "./wrapKey.js";
+import { listRoleDefinitions } from "./listRoleDefinitions.js";
+import { getRoleDefinition } from "./getRoleDefinition.js";
+import { putRoleDefinition } from "./putRoleDefinition.js";
+import { deleteRoleDefinition } from "./deleteRoleDefinition.js";
+import { listRoleAssignments } from "./listRoleAssignments.js";
+import { getRoleAssignment } from "./getRoleAssignment.js";
+import { putRoleAssignment } from "./putRoleAssignment.js";
+import { deleteRoleAssignment } from "./deleteRoleAssignment.js";
+import { downloadSecurityDomain } from "./downloadSecurityDomain.js";
+import { getSecurityDomainDownloadStatus } from "./getSecurityDomainDownloadStatus.js";
 
 export const OPERATIONS: Readonly<Record<OperationName, AnyOperation>> = {
   createKey,
@@ -52,4 +62,14 @@ export const OPERATIONS: Readonly<Record<OperationName, AnyOperation>> = {
   purgeDeletedKey,
   recoverDeletedKey,
   getRandomBytes,
+  listRoleDefinitions,
+  getRoleDefinition,
+  putRoleDefinition,
+  deleteRoleDefinition,
+  listRoleAssignments,
+  getRoleAssignment,
+  putRoleAssignment,
+  deleteRoleAssignment,
+  downloadSecurityDomain,
+  getSecurityDomainDownloadStatus,
 };

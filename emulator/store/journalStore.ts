@@ -22,7 +22,7 @@ import type {
   StoredKeyVersion,
   StoreMutation,
 } from "./keyStore.js";
-import { applyMutation, createKeyState, getKey, listKeys } from "./keyState.js";
+import { applyMutation, createKeyState, getHsmView, getKey, listKeys } from "./keyState.js";
 import type { KeyState } from "./keyState.js";
 import { ensureDir, loadOrCreateFile } from "./dataFiles.js";
 import { createSealer } from "./sealer.js";
@@ -84,6 +84,10 @@ class JournalStore implements KeyStore {
 
   listKeys(vault: string) {
     return listKeys(this.state, vault);
+  }
+
+  getHsm(vault: string) {
+    return getHsmView(this.state, vault);
   }
 
   commit(mutations: readonly StoreMutation[]): Promise<void> {

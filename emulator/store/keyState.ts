@@ -5,26 +5,45 @@
  *
  * @module
  */
-import type { StoredKey, StoredKeyVersion, StoreMutation } from "./keyStore.js";
+import type { KeyMutation, StoredKey, StoredKeyVersion, StoreMutation } from "./keyStore.js";
+import { applyHsmMutation, createHsmState, getHsm } from "./hsmState.js";
+import type { HsmState, HsmView } from "./hsmState.js";
 
-/** Keys by vault, then by lower-cased name (key names are case-insensitive in Key Vault). */
-export type KeyState = Map<string, Map<string, StoredKey>>;
+/**
+ * Keys by vault, then by lower-cased name (key names are case-insensitive in Key Vault), and
+ * each Managed HSM's RBAC and activation.
+ */
+export interface KeyState {
+  readonly keys: Map<string, Map<string, StoredKey>>;
+  readonly hsm: HsmState;
+}
 
 export function createKeyState(): KeyState {
-  return new Map();
+  return { keys: new Map(), hsm: createHsmState() };
 }
 
 function vaultKeys(state: KeyState, vault: string): Map<string, StoredKey> {
-  let keys = state.get(vault);
+  let keys = state.keys.get(vault);
   if (keys === undefined) {
     keys = new Map();
-    state.set(vault, keys);
+    state.keys.set(vault, keys);
   }
   return keys;
 }
 
+function isKeyMutation(mutation: StoreMutation): mutation is KeyMutation {
+  return ["putVersion", "updateVersion", "deleteKey", "recoverKey", "purgeKey"].includes(
+    mutation.op,
+  );
+}
+
 /** Applies one mutation. */
 export function applyMutation(state: KeyState, mutation: StoreMutation): void {
+  if (isKeyMutation(mutation)) applyKeyMutation(state, mutation);
+  else applyHsmMutation(state.hsm, mutation);
+}
+
+function applyKeyMutation(state: KeyState, mutation: KeyMutation): void {
   const keys = vaultKeys(state, mutation.vault);
   const id = mutation.name.toLowerCase();
   const current = keys.get(id);
@@ -87,9 +106,13 @@ function withDate(
 }
 
 export function getKey(state: KeyState, vault: string, name: string): StoredKey | undefined {
-  return state.get(vault)?.get(name.toLowerCase());
+  return state.keys.get(vault)?.get(name.toLowerCase());
 }
 
 export function listKeys(state: KeyState, vault: string): readonly StoredKey[] {
-  return [...(state.get(vault)?.values() ?? [])];
+  return [...(state.keys.get(vault)?.values() ?? [])];
+}
+
+export function getHsmView(state: KeyState, vault: string): HsmView {
+  return getHsm(state.hsm, vault);
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { HsmMutation, HsmView } from "./hsmState.js";
 
 /** A key's secret half: PKCS#8 DER for RSA/EC, raw bytes for oct. Never leaves the emulator. */
 export type KeyMaterial =
@@ -46,7 +47,10 @@ export interface StoredKey {
 }
 
 /** The changes a handler asks for; the store stage commits them before the reply. */
-export type StoreMutation =
+export type StoreMutation = KeyMutation | HsmMutation;
+
+/** A change to a key. */
+export type KeyMutation =
   | {
       readonly op: "putVersion";
       readonly vault: string;
@@ -94,6 +98,8 @@ export interface Sealer {
 export interface KeyStore {
   getKey(vault: string, name: string): StoredKey | undefined;
   listKeys(vault: string): readonly StoredKey[];
+  /** A Managed HSM's role assignments, custom roles and security domain download. */
+  getHsm(vault: string): HsmView;
   /** Applies the mutations in order, all or none; resolves once they survive a crash. */
   commit(mutations: readonly StoreMutation[]): Promise<void>;
   /** The sealer for backup blobs: the same key the store encrypts material with. */

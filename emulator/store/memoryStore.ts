@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { KeyStore } from "./keyStore.js";
-import { applyMutation, createKeyState, getKey, listKeys } from "./keyState.js";
+import { applyMutation, createKeyState, getHsmView, getKey, listKeys } from "./keyState.js";
 import { createSealer } from "./sealer.js";
 
 /** A store that forgets everything when the process ends. */
@@ -14,6 +14,7 @@ export function createMemoryStore(): KeyStore {
   return {
     getKey: (vault, name) => getKey(state, vault, name),
     listKeys: (vault) => listKeys(state, vault),
+    getHsm: (vault) => getHsmView(state, vault),
     commit(mutations) {
       for (const mutation of mutations) applyMutation(state, mutation);
       return Promise.resolve();

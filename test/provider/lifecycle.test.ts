@@ -390,26 +390,23 @@ test("adoptExisting binds to a key that already exists and imports nothing; anot
   t.regex(message, /its curve is P-256, not P-384/);
 });
 
-test.failing(
-  "an identity without Managed HSM Crypto User gets a 403 that names the role and the identity (fails until the emulator enforces RBAC)",
-  async (t) => {
-    const denied = await startPluginHost({
-      env: { ...emulator.emulator.env, AZURE_CLIENT_ID: NO_ROLE.objectId },
-    });
-    t.teardown(() => denied.close());
-    await denied.configure();
-    const kek = new ResourceDriver(denied, urnOf("ImportKek", "denied-kek"), providers.importKek);
-    const message = await failureOf(
-      t,
-      kek.up({ vaultUrl: emulator.emulator.url(HSM), name: "denied-kek", size: 2048 }),
-    );
-    t.regex(message, /ERR_ACCESS_DENIED/);
-    t.regex(message, /"Managed HSM Crypto User"/);
-    t.true(message.includes(NO_ROLE.objectId), "the message names the refused identity");
-    t.true(
-      message.includes(
-        `az keyvault role assignment create --id ${emulator.emulator.url(HSM)} --role "Managed HSM Crypto User" --assignee-object-id ${NO_ROLE.objectId}`,
-      ),
-    );
-  },
-);
+test("an identity without Managed HSM Crypto User gets a 403 that names the role and the identity", async (t) => {
+  const denied = await startPluginHost({
+    env: { ...emulator.emulator.env, AZURE_CLIENT_ID: NO_ROLE.objectId },
+  });
+  t.teardown(() => denied.close());
+  await denied.configure();
+  const kek = new ResourceDriver(denied, urnOf("ImportKek", "denied-kek"), providers.importKek);
+  const message = await failureOf(
+    t,
+    kek.up({ vaultUrl: emulator.emulator.url(HSM), name: "denied-kek", size: 2048 }),
+  );
+  t.regex(message, /ERR_ACCESS_DENIED/);
+  t.regex(message, /"Managed HSM Crypto User"/);
+  t.true(message.includes(NO_ROLE.objectId), "the message names the refused identity");
+  t.true(
+    message.includes(
+      `az keyvault role assignment create --id ${emulator.emulator.url(HSM)} --role "Managed HSM Crypto User" --assignee-object-id ${NO_ROLE.objectId}`,
+    ),
+  );
+});

@@ -1,0 +1,32 @@
+/**
+ * `DELETE {scope}/providers/Microsoft.Authorization/roleAssignments/{name}`: answers the deleted
+ * assignment (contracts §4.2). Only at its own scope, so a right to delete at `/keys/a` cannot
+ * remove an assignment made at `/`.
+ *
+ * @module
+ */
+import { roleAssignmentNotFound } from "../errors.js";
+import { renderRoleAssignment, requireManagedHsm, requireScope } from "../rbac/rbacRequests.js";
+import { defineOperation } from "../operation.js";
+
+export const deleteRoleAssignment = defineOperation<{ scope: string; name: string }>({
+  validate({ params }, context) {
+    requireManagedHsm(context, "roleAssignments");
+    return { scope: requireScope(params.scope), name: params.name ?? "" };
+  },
+  handle(request, context) {
+    const found = context.store
+      .getHsm(context.vault.name)
+      .assignments.find(
+        (a) =>
+          a.name.toLowerCase() === request.name.toLowerCase() &&
+          a.scope.toLowerCase() === request.scope.toLowerCase(),
+      );
+    if (found === undefined) throw roleAssignmentNotFound(request.name);
+    return {
+      status: 200,
+      body: renderRoleAssignment(found),
+      mutations: [{ op: "deleteRoleAssignment", vault: context.vault.name, name: found.name }],
+    };
+  },
+});

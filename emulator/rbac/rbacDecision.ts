@@ -1,0 +1,68 @@
+/**
+ * Managed HSM local RBAC as a decision (contracts §4.2): the caller may perform a data action at
+ * a scope when one of its role assignments is at that scope or above it (`/` covers `/keys` and
+ * every key, `/keys` covers every key, `/keys/{name}` only that key) and the assigned role has
+ * a permission whose `dataActions` match the action and whose `notDataActions` do not.
+ *
+ * @module
+ */
+import type { RbacDecision } from "../authorize.js";
+import type { KeyStore } from "../store/keyStore.js";
+import type { RolePermission, StoredRoleDefinition } from "../store/hsmState.js";
+import { BUILT_IN_ROLES } from "./builtInRoles.js";
+
+/** True when an assignment at `assigned` applies to a call at `requested`. */
+export function scopeCovers(assigned: string, requested: string): boolean {
+  const a = assigned.toLowerCase();
+  const r = requested.toLowerCase();
+  if (a === "/" || a === r) return true;
+  return a === "/keys" && r.startsWith("/keys/");
+}
+
+/** `*` in a data action matches any run of characters, as in custom roles' wildcards. */
+function actionMatches(pattern: string, action: string): boolean {
+  const escaped = pattern
+    .split("*")
+    .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&"))
+    .join(".*");
+  return new RegExp(`^${escaped}$`, "i").test(action);
+}
+
+/** True when the permission block grants the action. */
+export function permissionGrants(permission: RolePermission, action: string): boolean {
+  return (
+    permission.dataActions.some((p) => actionMatches(p, action)) &&
+    !permission.notDataActions.some((p) => actionMatches(p, action))
+  );
+}
+
+/** The role definition of a GUID: a built-in or one of the HSM's custom roles. */
+export function findRoleDefinition(
+  store: KeyStore,
+  vault: string,
+  guid: string,
+): StoredRoleDefinition | undefined {
+  const wanted = guid.toLowerCase();
+  return (
+    BUILT_IN_ROLES.find((r) => r.guid === wanted) ??
+    store.getHsm(vault).definitions.find((d) => d.guid === wanted)
+  );
+}
+
+/** The decision over the roles and assignments held in `store`. */
+export function createRbacDecision(store: KeyStore): RbacDecision {
+  return ({ vault, identity, dataAction, scope }) => {
+    const principal = identity.objectId.toLowerCase();
+    return store
+      .getHsm(vault.name)
+      .assignments.some(
+        (a) =>
+          a.principalId.toLowerCase() === principal &&
+          scopeCovers(a.scope, scope) &&
+          (findRoleDefinition(store, vault.name, a.roleDefinitionGuid)?.permissions.some((p) =>
+            permissionGrants(p, dataAction),
+          ) ??
+            false),
+      );
+  };
+}
