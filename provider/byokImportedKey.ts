@@ -149,6 +149,8 @@ export class ByokImportedKey extends pulumi.dynamic.Resource {
   declare public readonly purgeOnDelete: pulumi.Output<boolean>;
   /** True when the resource bound to an existing key (`adoptExisting`) instead of importing. */
   declare public readonly adopted: pulumi.Output<boolean>;
+  /** Set when the import disabled a duplicate version a retried request had made. */
+  declare public readonly note: pulumi.Output<string | undefined>;
 
   /**
    * @param name - the Pulumi resource name (not the key name; that is `args.name`).
@@ -171,6 +173,7 @@ export class ByokImportedKey extends pulumi.dynamic.Resource {
         byokKekKid: undefined,
         attributes: undefined,
         adopted: undefined,
+        note: undefined,
         curve: args.curve,
         keyOps: args.keyOps,
         tags: args.tags,

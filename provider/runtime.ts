@@ -251,7 +251,7 @@ function importedKeyOutputs(
   facts: KeyFacts,
   latestVersion: string,
   news: ByokImportedKeyInputs,
-  extra: { byokSha256: string; byokKekKid: string; adopted: boolean },
+  extra: { byokSha256: string; byokKekKid: string; adopted: boolean; note?: string },
 ): ByokImportedKeyOutputs {
   return plain({
     ...commonOutputs(facts, latestVersion, news),
@@ -265,6 +265,7 @@ function importedKeyOutputs(
     releasePolicy: facts.releasePolicy ?? news.releasePolicy,
     expectedPublicKeyPem: news.expectedPublicKeyPem,
     adopted: extra.adopted,
+    note: extra.note,
   });
 }
 
@@ -278,6 +279,47 @@ function importOptions(news: ByokImportedKeyInputs, byok: string) {
     releasePolicy: news.releasePolicy,
     ...dateAndTagOptions(news),
   });
+}
+
+/**
+ * Imports the `.byok` file and returns the version it made, with exactly one enabled version
+ * coming of it. A connection reset after the service committed an import makes the SDK send the
+ * import again, which makes a second version of the same key material: the versions that did not
+ * exist before the import and hold the same material as the returned one (same public key; for
+ * oct, same type and size) are disabled, and `note` says so. Best effort: when the versions cannot
+ * be listed, the import stands and `note` says the check was not done.
+ */
+async function importOnce(
+  layer: AzureLayer,
+  news: ByokImportedKeyInputs,
+  text: string,
+): Promise<{ facts: KeyFacts; note?: string }> {
+  const before = new Set(await layer.listKeyVersions(news.vaultUrl, news.name));
+  const facts = await layer.importByokKey(news.vaultUrl, news.name, importOptions(news, text));
+  try {
+    const disabled: string[] = [];
+    for (const version of await layer.listKeyVersions(news.vaultUrl, news.name)) {
+      if (before.has(version) || version === facts.version) continue;
+      const other = await layer.readKey(news.vaultUrl, news.name, { version });
+      const same =
+        other !== undefined &&
+        other.kty === facts.kty &&
+        other.keySize === facts.keySize &&
+        other.publicKeyPem === facts.publicKeyPem;
+      if (!same || !other.attributes.enabled) continue;
+      await layer.updateKeyVersion(news.vaultUrl, news.name, version, { enabled: false });
+      disabled.push(version);
+    }
+    if (disabled.length === 0) return { facts };
+    const note = `a retried import request made ${disabled.length} extra version(s) of the same key material (${disabled.join(", ")}); they are disabled, and version ${facts.version} is the one in state`;
+    process.stderr.write(`azure-byok: key "${news.name}" in ${news.vaultUrl}: ${note}\n`);
+    return { facts, note };
+  } catch (error) {
+    return {
+      facts,
+      note: `imported version ${facts.version}; could not check for duplicate versions a retried request may have made: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
 }
 
 function updateOptions(news: ByokImportedKeyInputs) {
@@ -408,11 +450,11 @@ export const byokImportedKeyImplementation = {
         };
       }
     }
-    const facts = await layer.importByokKey(news.vaultUrl, news.name, importOptions(news, text));
+    const { facts, note } = await importOnce(layer, news, text);
     await verifyExpectedKey(news, facts, true);
     return {
       id: facts.versionlessId,
-      outs: importedKeyOutputs(facts, facts.version, news, { ...extra, adopted: false }),
+      outs: importedKeyOutputs(facts, facts.version, news, { ...extra, adopted: false, note }),
     };
   },
 
@@ -450,13 +492,14 @@ export const byokImportedKeyImplementation = {
       // Rotation: import the new file as a new version of the same key; the old version stays.
       const { text, digest } = stagedByok(news);
       const pkg = parseByokFile(text);
-      const facts = await layer.importByokKey(news.vaultUrl, news.name, importOptions(news, text));
+      const { facts, note } = await importOnce(layer, news, text);
       await verifyExpectedKey(news, facts, true);
       return {
         outs: importedKeyOutputs(facts, facts.version, news, {
           byokSha256: digest,
           byokKekKid: pkg.header.kid,
           adopted: false,
+          note,
         }),
       };
     }

@@ -125,4 +125,6 @@ export type ByokImportedKeyOutputs = CommonKeyOutputs & {
   readonly expectedPublicKeyPem?: string;
   /** True when `create` bound to a key that already existed instead of importing. */
   readonly adopted: boolean;
+  /** What the last import had to tidy up (a duplicate version a retried request made). */
+  readonly note?: string;
 };

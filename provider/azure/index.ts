@@ -6,7 +6,14 @@
  * @module
  * @internal
  */
-export { createKek, importByokKey, readKey, updateKeyVersion, deleteKey } from "./operations.js";
+export {
+  createKek,
+  importByokKey,
+  listKeyVersions,
+  readKey,
+  updateKeyVersion,
+  deleteKey,
+} from "./operations.js";
 export type {
   KeyAttributeOptions,
   CreateKekOptions,

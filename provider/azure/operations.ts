@@ -128,6 +128,21 @@ export async function importByokKey(
   return toKeyFacts(key);
 }
 
+/** The version ids of a key, newest first as listed; empty when the key does not exist. */
+export async function listKeyVersions(vaultUrl: string, name: string): Promise<string[]> {
+  try {
+    return await call("list the key's versions", vaultUrl, name, async () => {
+      const versions: string[] = [];
+      for await (const properties of getKeyClient(vaultUrl).listPropertiesOfKeyVersions(name))
+        if (properties.version !== undefined) versions.push(properties.version);
+      return versions;
+    });
+  } catch (error) {
+    if (isProviderError(error) && error.code === "ERR_KEY_NOT_FOUND") return [];
+    throw error;
+  }
+}
+
 /** Reads one version (default: the latest); `undefined` when the key does not exist. */
 export async function readKey(
   vaultUrl: string,
