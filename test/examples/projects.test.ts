@@ -1,0 +1,64 @@
+/**
+ * The examples are complete Pulumi projects (STYLE.md rule 20), and the repository root is the
+ * emulator example's project: same name and config, `main` pointing at examples/emulator, which is
+ * what the offline driver (`npm start`) and its tests deploy.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import test from "ava";
+import { readProject } from "../../cli/driver/index.js";
+import { isYamlMap, parseYaml } from "./parseYaml.js";
+import type { YamlMap } from "./parseYaml.js";
+
+const ROOT = join(__dirname, "..", "..");
+const EXAMPLES = join(ROOT, "examples");
+
+function readYamlMap(path: string): YamlMap {
+  const value = parseYaml(readFileSync(path, "utf8"));
+  if (!isYamlMap(value)) throw new Error(`${path} is not a YAML mapping`);
+  return value;
+}
+
+function readJson(path: string): YamlMap {
+  return JSON.parse(readFileSync(path, "utf8")) as YamlMap;
+}
+
+const examples = readdirSync(EXAMPLES, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
+
+test("the root Pulumi.yaml runs examples/emulator's program under the same project name and config", (t) => {
+  const root = readYamlMap(join(ROOT, "Pulumi.yaml"));
+  const emulator = readYamlMap(join(EXAMPLES, "emulator", "Pulumi.yaml"));
+  t.is(root.name, "azure-byok-emulator");
+  t.is(root.name, emulator.name);
+  t.is(root.main, "examples/emulator/");
+  t.deepEqual(root.runtime, emulator.runtime);
+  t.deepEqual(root.config, emulator.config);
+  // the driver reads both the same way: the project the demo's state and URNs are under
+  const fromRoot = readProject(ROOT);
+  const fromExample = readProject(join(EXAMPLES, "emulator"));
+  t.deepEqual(fromRoot, fromExample);
+  t.is(fromRoot.programDir, resolve(EXAMPLES, "emulator"));
+});
+
+for (const name of examples) {
+  test(`examples/${name} is a complete TypeScript Pulumi project that links the package from the repository`, (t) => {
+    const dir = join(EXAMPLES, name);
+    for (const file of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json"]) {
+      t.true(existsSync(join(dir, file)), `examples/${name}/${file} is missing`);
+    }
+    const project = readYamlMap(join(dir, "Pulumi.yaml"));
+    t.regex(String(project.name), /^azure-byok-[a-z0-9-]+$/);
+    t.deepEqual(project.runtime, { name: "nodejs", options: { typescript: true } });
+    t.is(project.main, undefined, "the example's own directory is its program");
+
+    const pkg = readJson(join(dir, "package.json"));
+    const dependencies = isYamlMap(pkg.dependencies) ? pkg.dependencies : {};
+    t.is(dependencies["pulumi-azure-byok"], "file:../..");
+    t.is(typeof dependencies["@pulumi/pulumi"], "string");
+    // the first line of the program is its one-line summary
+    t.regex(readFileSync(join(dir, "index.ts"), "utf8"), /^\/\/ \S.*\n/);
+  });
+}
