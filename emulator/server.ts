@@ -61,7 +61,9 @@ export interface ServerDeps {
 export function answerUnparsableRequest(error: Error & { code?: string }, socket: Duplex): void {
   const requestId = randomUUID();
   logger.info(`${requestId} unparsable request ${error.code ?? error.message} 400`);
-  if (!socket.writable) {
+  // A body that breaks the framing after the pipeline began answering (a bad chunk): that
+  // request's own answer is under way or sent; a second one would corrupt the stream.
+  if (!socket.writable || socketsAnswering.has(socket)) {
     socket.destroy();
     return;
   }
@@ -86,10 +88,18 @@ export function answerUnparsableRequest(error: Error & { code?: string }, socket
 
 /** Requests of the keys API are small; a backup of 100 RSA-4096 versions is well under this. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Beyond this a too-large body is not even read to the end: the connection is dropped. */
+const DISCARD_LIMIT_BYTES = 4 * MAX_BODY_BYTES;
+
+/** Sockets whose current request the pipeline is answering (see answerUnparsableRequest). */
+const socketsAnswering = new WeakSet<Duplex>();
 
 /** The request listener of the vault served on one port. */
 export function createVaultRequestListener(deps: ServerDeps, listenerVault: VaultRuntime) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    const socket = req.socket;
+    socketsAnswering.add(socket);
+    res.once("close", () => socketsAnswering.delete(socket));
     void runPipeline(req, res, deps, listenerVault);
   };
 }
@@ -107,6 +117,10 @@ async function runPipeline(
   let fault: InjectedFault | undefined;
   try {
     // 1. route: vault by Host, then api-version, then method + path.
+    // HTTP/1.1 requires Host (RFC 9112 §3.2); the server leaves the check to us so the refusal
+    // has the service's shape instead of Node's bare 400.
+    if (req.headers.host === undefined && req.httpVersion === "1.1")
+      throw badParameter("The request has no Host header, which HTTP/1.1 requires.");
     const host = (req.headers.host ?? `127.0.0.1:${String(req.socket.localPort)}`).toLowerCase();
     vault = vaultForHost(host, deps.vaults) ?? listenerVault;
     const url = parseRequestUrl(req.url ?? "/", host);
@@ -231,15 +245,22 @@ function readJsonBody(req: IncomingMessage): Promise<unknown> {
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > DISCARD_LIMIT_BYTES) {
+        // Not worth reading any further: answer what we can and drop the connection.
         reject(bodyTooLarge(MAX_BODY_BYTES));
         req.destroy();
         return;
       }
-      chunks.push(chunk);
+      // Over the limit: keep reading but discard, so the client can read the 413 instead of
+      // meeting a reset in the middle of its upload.
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
     req.on("error", reject);
     req.on("end", () => {
+      if (size > MAX_BODY_BYTES) {
+        reject(bodyTooLarge(MAX_BODY_BYTES));
+        return;
+      }
       const text = Buffer.concat(chunks).toString("utf8").trim();
       if (text === "") {
         resolve(undefined);
@@ -306,18 +327,34 @@ function sendError(
   const body = JSON.stringify(
     renderServiceError(error, { managedHsm: vault.kind === "managedhsm", activityId: requestId }),
   );
-  // A body never read (a 401, a bad api-version or an unknown route answers before it) leaves
-  // the connection's framing in doubt: drain it, and tell the client not to reuse the socket,
-  // so its next request never lands on a connection the server is closing.
-  const bodyUnread =
-    !req.readableEnded &&
-    (Number(req.headers["content-length"] ?? "0") !== 0 ||
-      req.headers["transfer-encoding"] !== undefined);
-  res.writeHead(error.status, {
-    ...commonHeaders(vault, requestId, started),
-    ...error.headers,
-    ...(bodyUnread ? { connection: "close" } : {}),
-  });
-  res.end(body);
-  if (bodyUnread) req.resume();
+  const answer = (closeAfter: boolean): void => {
+    res.writeHead(error.status, {
+      ...commonHeaders(vault, requestId, started),
+      ...error.headers,
+      ...(closeAfter ? { connection: "close" } : {}),
+    });
+    res.end(body);
+  };
+  if (req.readableEnded) {
+    answer(false);
+    return;
+  }
+  // A body never read (a 401, a bad api-version or an unknown route answers before it): discard
+  // it before answering, so the connection's framing is intact and a keep-alive client can send
+  // its next request on it. Answering first and closing raced the client's reuse of the socket
+  // (a reset under the next request). A body over the limit is not worth reading: answer and close.
+  let drained = 0;
+  const onData = (chunk: Buffer): void => {
+    drained += chunk.length;
+    if (drained <= DISCARD_LIMIT_BYTES) return;
+    req.off("data", onData);
+    req.off("end", onEnd);
+    answer(true);
+  };
+  const onEnd = (): void => {
+    answer(false);
+  };
+  req.on("data", onData);
+  req.once("end", onEnd);
+  req.once("error", () => res.destroy());
 }

@@ -247,7 +247,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const served: { name: string; kind: "managedhsm" | "vault"; url: string }[] = [];
     for (const [i, vault] of vaults.entries()) {
       const server = https.createServer(
-        { cert: tls.cert, key: tls.key },
+        // requireHostHeader: false: the pipeline refuses a missing Host in the service's shape.
+        { cert: tls.cert, key: tls.key, requireHostHeader: false },
         createVaultRequestListener(deps, vault),
       );
       server.on("clientError", answerUnparsableRequest);
