@@ -40,7 +40,7 @@ function typecheck(name: string): Promise<{ code: number; output: string }> {
 const names = examplesWithTsconfig();
 
 test("the examples folder holds the examples, each with a tsconfig.json", (t) => {
-  t.deepEqual(names, ["emulator", "key-vault-premium", "managed-hsm"]);
+  t.deepEqual(names, ["emulator", "gitops", "key-vault-premium", "managed-hsm"]);
 });
 
 for (const name of names) {
