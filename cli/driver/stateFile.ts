@@ -108,10 +108,29 @@ export async function readState(
   };
 }
 
-/** Writes the state file atomically (temporary file, then rename). */
-export async function writeState(path: string, state: DeploymentState): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  await rename(temporary, path);
+/** The last write queued per state file: writes to one file run one after another. */
+const pendingWrites = new Map<string, Promise<void>>();
+
+/**
+ * Writes the state file atomically (temporary file, then rename). Sibling resources finish
+ * concurrently and each saves the state: the writes are queued in call order, so they never
+ * share the temporary file and an older snapshot never lands after a newer one.
+ */
+export function writeState(path: string, state: DeploymentState): Promise<void> {
+  const text = `${JSON.stringify(state, null, 2)}\n`;
+  const previous = pendingWrites.get(path) ?? Promise.resolve();
+  const write = previous
+    .catch(() => undefined)
+    .then(async () => {
+      await mkdir(dirname(path), { recursive: true });
+      const temporary = `${path}.${String(process.pid)}.tmp`;
+      await writeFile(temporary, text, { mode: 0o600 });
+      await rename(temporary, path);
+    });
+  pendingWrites.set(path, write);
+  const forget = (): void => {
+    if (pendingWrites.get(path) === write) pendingWrites.delete(path);
+  };
+  write.then(forget, forget);
+  return write;
 }
