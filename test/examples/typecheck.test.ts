@@ -39,8 +39,13 @@ function typecheck(name: string): Promise<{ code: number; output: string }> {
 
 const names = examplesWithTsconfig();
 
-test("the examples folder holds the examples, each with a tsconfig.json", (t) => {
-  t.deepEqual(names, ["emulator", "gitops", "key-vault-premium", "managed-hsm"]);
+test("every example directory has a tsconfig.json, so none escapes the type check", (t) => {
+  const directories = readdirSync(EXAMPLES, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+  t.true(directories.includes("emulator"), "examples/emulator (what the demo deploys) is found");
+  t.deepEqual(names, directories);
 });
 
 for (const name of names) {
