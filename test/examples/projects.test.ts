@@ -23,6 +23,27 @@ function readJson(path: string): YamlMap {
   return JSON.parse(readFileSync(path, "utf8")) as YamlMap;
 }
 
+/** A Pulumi.yaml `config` key's namespace: its prefix before the last colon, else the project's. */
+function namespaceOf(project: YamlMap, key: string): string {
+  const colon = key.lastIndexOf(":");
+  return colon === -1 ? String(project.name) : key.slice(0, colon);
+}
+
+/**
+ * The project's settings every stack must set, by Pulumi's rule for project config: a key in the
+ * project's namespace declared without a `default` or a `value` (a bare scalar is a value).
+ */
+function requiredConfigKeys(project: YamlMap): string[] {
+  const config = isYamlMap(project.config) ? project.config : {};
+  return Object.entries(config)
+    .filter(([key, entry]) => namespaceOf(project, key) === project.name && isYamlMap(entry))
+    .filter(
+      ([, entry]) => isYamlMap(entry) && entry.default === undefined && entry.value === undefined,
+    )
+    .map(([key]) => key)
+    .sort();
+}
+
 const examples = readdirSync(EXAMPLES, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name)
@@ -36,6 +57,10 @@ test("the root Pulumi.yaml runs examples/emulator's program under the same proje
   t.is(root.main, "examples/emulator/");
   t.deepEqual(root.runtime, emulator.runtime);
   t.deepEqual(root.config, emulator.config);
+  // the demo, run with the Pulumi CLI, makes a stack with no config and passes AZURE_BYOK_*
+  // variables: a setting this project required would stop `pulumi up` before the program runs
+  t.deepEqual(requiredConfigKeys(root), []);
+  t.deepEqual(requiredConfigKeys(emulator), []);
   // the driver reads both the same way: the project the demo's state and URNs are under
   const fromRoot = readProject(ROOT);
   const fromExample = readProject(join(EXAMPLES, "emulator"));
@@ -60,5 +85,24 @@ for (const name of examples) {
     t.is(typeof dependencies["@pulumi/pulumi"], "string");
     // the first line of the program is its one-line summary
     t.regex(readFileSync(join(dir, "index.ts"), "utf8"), /^\/\/ \S.*\n/);
+  });
+
+  test(`examples/${name}/Pulumi.yaml declares config Pulumi accepts, and requires only what the program requires`, (t) => {
+    const project = readYamlMap(join(EXAMPLES, name, "Pulumi.yaml"));
+    const config = isYamlMap(project.config) ? project.config : {};
+    // Pulumi refuses to load a project that types another namespace's key ("Configuration key
+    // '<key>' is not namespaced by the project and should not define a type"); such keys are
+    // set with `pulumi config set`
+    const typedProviderKeys = Object.entries(config)
+      .filter(([key, entry]) => namespaceOf(project, key) !== project.name && isYamlMap(entry))
+      .filter(([, entry]) => isYamlMap(entry) && "type" in entry)
+      .map(([key]) => key);
+    t.deepEqual(typedProviderKeys, [], "a provider's config key takes no type in Pulumi.yaml");
+    // a key without a default must be set in every stack: the program must not treat it as optional
+    const program = readFileSync(join(EXAMPLES, name, "index.ts"), "utf8");
+    const requiredButOptionalInProgram = requiredConfigKeys(project).filter(
+      (key) => !program.includes(`config.require("${key}")`),
+    );
+    t.deepEqual(requiredButOptionalInProgram, [], "required by Pulumi.yaml, optional in index.ts");
   });
 }
