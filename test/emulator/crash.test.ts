@@ -13,6 +13,7 @@ import test from "ava";
 import { DefaultAzureCredential } from "@azure/identity";
 import { CryptographyClient, KeyClient } from "@azure/keyvault-keys";
 import { buildByokFile } from "../../byok/index.js";
+import { createTestKek } from "../harness/emulatorHarness.js";
 
 const CLIENT_OPTIONS = {
   disableChallengeResourceVerification: true,
@@ -76,25 +77,13 @@ test("every import acknowledged before a SIGKILL is there, and usable, after a r
 
   const first = await startChild(dataDir);
   children.push(first.process);
-  const kek = await first.keys.createRsaKey("crash-kek", {
-    hsm: true,
-    keySize: 2048,
-    keyOps: ["import"],
-  });
-  const kekPem = createPublicKey({
-    key: {
-      kty: "RSA",
-      n: Buffer.from(kek.key!.n!).toString("base64url"),
-      e: Buffer.from(kek.key!.e!).toString("base64url"),
-    },
-    format: "jwk",
-  }).export({ type: "spki", format: "pem" });
+  const { kek, publicKeyPem: kekPem } = await createTestKek(first.keys, "crash-kek");
 
   const BURST = 60;
   const targets = Array.from({ length: BURST }, (_, i) => {
     const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     const file = buildByokFile(privateKey, {
-      kekPublicKey: kekPem.toString(),
+      kekPublicKey: kekPem,
       kekKid: kek.id!,
     }).text;
     return { name: `crash-key-${i}`, privateKey, file };

@@ -6,10 +6,12 @@
  *
  * @module
  */
+import { createPublicKey } from "node:crypto";
 import https from "node:https";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/identity";
 import { CryptographyClient, KeyClient } from "@azure/keyvault-keys";
+import type { KeyVaultKey } from "@azure/keyvault-keys";
 import { generateTargetKey, parseKeySpec } from "../../byok/index.js";
 import type { TargetKey } from "../../byok/index.js";
 import { startEmulator } from "../../emulator/index.js";
@@ -134,4 +136,30 @@ export function serviceErrorOf(error: unknown): {
       : { innerCode: e.details.error.innerError.code }),
     message: e.message ?? String(error),
   };
+}
+
+/** An RSA key's public half as SPKI PEM, from the JWK the service returned. */
+export function rsaPublicKeyPem(key: KeyVaultKey): string {
+  const jwk = key.key;
+  if (jwk?.n === undefined || jwk.e === undefined)
+    throw new Error(`${key.name} has no RSA public key`);
+  return createPublicKey({
+    key: {
+      kty: "RSA",
+      n: Buffer.from(jwk.n).toString("base64url"),
+      e: Buffer.from(jwk.e).toString("base64url"),
+    },
+    format: "jwk",
+  })
+    .export({ type: "spki", format: "pem" })
+    .toString();
+}
+
+/** Creates an import-only RSA-HSM 2048 KEK, as BYOK needs it, and returns it with its PEM. */
+export async function createTestKek(
+  keys: KeyClient,
+  name: string,
+): Promise<{ kek: KeyVaultKey; publicKeyPem: string }> {
+  const kek = await keys.createRsaKey(name, { hsm: true, keySize: 2048, keyOps: ["import"] });
+  return { kek, publicKeyPem: rsaPublicKeyPem(kek) };
 }

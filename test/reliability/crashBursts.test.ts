@@ -18,6 +18,7 @@ import test from "ava";
 import { DefaultAzureCredential } from "@azure/identity";
 import { KeyClient } from "@azure/keyvault-keys";
 import { buildByokFile } from "../../byok/index.js";
+import { createTestKek } from "../harness/emulatorHarness.js";
 import {
   RELIABILITY_SEED,
   keepForLeakScan,
@@ -137,21 +138,7 @@ test("bursts of concurrent writes SIGKILLed at seeded points: every acknowledged
   const random = seeded(RELIABILITY_SEED);
   let child = await startChild(dataDir);
   children.push(child.process);
-  const kek = await child.keys.createRsaKey("burst-kek", {
-    hsm: true,
-    keySize: 2048,
-    keyOps: ["import"],
-  });
-  const kekPublicKey = createPublicKey({
-    key: {
-      kty: "RSA",
-      n: Buffer.from(kek.key!.n!).toString("base64url"),
-      e: Buffer.from(kek.key!.e!).toString("base64url"),
-    },
-    format: "jwk",
-  })
-    .export({ type: "spki", format: "pem" })
-    .toString();
+  const { publicKeyPem: kekPublicKey } = await createTestKek(child.keys, "burst-kek");
 
   const latest = new Map<string, Promised>();
   let acknowledged = 0;

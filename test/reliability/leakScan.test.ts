@@ -11,7 +11,7 @@ import path from "node:path";
 import test from "ava";
 import { buildByokFile, generateTargetKey, parseKeySpec } from "../../byok/index.js";
 import type { TargetKey } from "../../byok/index.js";
-import { startTestEmulator } from "../harness/emulatorHarness.js";
+import { createTestKek, startTestEmulator } from "../harness/emulatorHarness.js";
 import { loadFingerprints, scanForLeaks, writeSecretFingerprints } from "./leakScan.js";
 import type { LeakScanReport } from "./leakScan.js";
 
@@ -144,21 +144,7 @@ test("a real emulator data dir after BYOK imports of RSA, EC and oct keys scans 
   const keys = env.keyClient();
   const secrets = path.join(dir, "secrets");
   try {
-    const kek = await keys.createRsaKey("leak-kek", {
-      hsm: true,
-      keySize: 2048,
-      keyOps: ["import"],
-    });
-    const kekPem = createPublicKey({
-      key: {
-        kty: "RSA",
-        n: Buffer.from(kek.key!.n!).toString("base64url"),
-        e: Buffer.from(kek.key!.e!).toString("base64url"),
-      },
-      format: "jwk",
-    })
-      .export({ type: "spki", format: "pem" })
-      .toString();
+    const { kek, publicKeyPem: kekPem } = await createTestKek(keys, "leak-kek");
     const imports: Array<[string, string, TargetKey]> = [];
     for (const spec of ["rsa-2048", "ec-p256", "ec-p384", "oct-128", "oct-256"])
       imports.push([spec, spec.split("-")[0]!, await generateTargetKey(parseKeySpec(spec))]);
