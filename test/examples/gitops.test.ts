@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DefaultAzureCredential } from "@azure/identity";
 import test from "ava";
 import { readCommittedByokFiles } from "../../examples/gitops/byokFiles.js";
 import { isYamlMap, parseYaml } from "./parseYaml.js";
@@ -67,6 +68,31 @@ test("Azure credentials come from OIDC: ids as variables, no client secret anywh
       "tenant-id",
     ]);
   }
+});
+
+test("the provider's DefaultAzureCredential is told to use the Azure CLI login, in a spelling the installed @azure/identity accepts", (t) => {
+  const env = mapAt(workflow.env, "env");
+  t.is(env.AZURE_TOKEN_CREDENTIALS, "AzureCliCredential");
+  const saved = process.env.AZURE_TOKEN_CREDENTIALS;
+  const construct = (value: string): void => {
+    process.env.AZURE_TOKEN_CREDENTIALS = value;
+    try {
+      new DefaultAzureCredential();
+    } finally {
+      if (saved === undefined) delete process.env.AZURE_TOKEN_CREDENTIALS;
+      else process.env.AZURE_TOKEN_CREDENTIALS = saved;
+    }
+  };
+  t.notThrows(() => {
+    construct(String(env.AZURE_TOKEN_CREDENTIALS));
+  });
+  // the library refuses a name it does not know, so the check above means something
+  t.throws(
+    () => {
+      construct("AzureCliCredentials");
+    },
+    { message: /AZURE_TOKEN_CREDENTIALS/ },
+  );
 });
 
 test("a pull request previews with a comment on it; a push to main runs up", (t) => {
