@@ -20,7 +20,9 @@ import type { OperationName } from "./routes.js";
  * - `"reset-after-commit"`: the request runs to the end and its writes are durable, then the
  *   connection is destroyed instead of sending the reply (the client cannot tell whether the
  *   write happened: an import it retries makes a second version).
- * - `"latency"`: the request waits `latencyMs` first, then runs normally.
+ * - `"latency"`: the request is authenticated, authorized and read, then waits `latencyMs`,
+ *   then runs normally: a slow service. A client that gives up meanwhile does not stop it (its
+ *   write commits unanswered); a request refused before that (401, 403) is answered at once.
  */
 export type FaultKind =
   "429" | "503" | "500" | "reset-before-commit" | "reset-after-commit" | "latency";

@@ -130,7 +130,7 @@ async function runPipeline(
     // Faults a test asked for, before anything runs (reset-after-commit acts at the end).
     fault = deps.faults?.decide(match.route.operation);
     if (fault !== undefined) {
-      if (await injectEarlyFault(fault, req)) {
+      if (injectEarlyFault(fault, req)) {
         status = 0;
         return;
       }
@@ -149,6 +149,11 @@ async function runPipeline(
     });
     // 4. validate: read and parse the body, then the operation's own schema.
     const body = await readJsonBody(req);
+    // A latency fault holds the request once it is read, as a slow service does: a client that
+    // gives up meanwhile does not stop the write. (Held before the read, a request whose client
+    // left was destroyed by Node with its body unread, and the pipeline waited forever.)
+    const holdMs = fault?.kind === "latency" ? fault.latencyMs : 0;
+    if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
     const context: HandlerContext = {
       vault,
       vaultUrl: `https://${host}`,
@@ -194,13 +199,13 @@ async function runPipeline(
 }
 
 /**
- * Acts on a fault decided for this request: waits (latency), throws the 429/503/500, or
+ * Acts on a fault decided for this request: throws the 429/503/500, or
  * destroys the connection (reset before commit, answered `true`: nothing more to do).
  */
-async function injectEarlyFault(fault: InjectedFault, req: IncomingMessage): Promise<boolean> {
+function injectEarlyFault(fault: InjectedFault, req: IncomingMessage): boolean {
   switch (fault.kind) {
     case "latency":
-      await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
+      // held later, once the body is read (see runPipeline)
       return false;
     case "429":
       throw throttled(fault.retryAfterSeconds);

@@ -63,12 +63,22 @@ export interface ByokImportedKeyArgs {
   /** When true, deleting the resource also purges the key. Default false (soft delete). */
   readonly purgeOnDelete?: pulumi.Input<boolean>;
   /**
-   * When true and a key of this name already exists, bind to it instead of importing, after
-   * checking it is the key the inputs describe: the same type and curve, a size the file can
-   * hold and, when given, exactly `expectedPublicKeyPem` (only that last check proves identity;
-   * give it). Default false. This is the way to bring an existing key under Pulumi:
-   * `pulumi import` cannot reach a dynamic provider (the engine calls Read without the provider,
-   * pulumi/pulumi#16175).
+   * What create does when a key of this name already exists but this resource is not in the
+   * stack's state (a key made outside Pulumi, or one a deploy imported before it was interrupted
+   * and could record it):
+   *
+   * - `true`: bind to it instead of importing, after checking it is the key the inputs describe:
+   *   the same type and curve, a size the file can hold and, when given, exactly
+   *   `expectedPublicKeyPem` (only that last check proves identity; give it). This is the way to
+   *   bring an existing key under Pulumi: `pulumi import` cannot reach a dynamic provider (the
+   *   engine calls Read without the provider, pulumi/pulumi#16175).
+   * - `false`: import the file as a new version of it.
+   * - unset (the default): bind to it when its current version is enabled and its public key is
+   *   `expectedPublicKeyPem` (so the next deploy after an interrupted one makes no second
+   *   version; `note` says so); import when its current version is disabled; otherwise fail with
+   *   `ERR_KEY_EXISTS`, which names both settings, rather than add a second enabled version.
+   *
+   * Never causes a change once the resource is in state.
    */
   readonly adoptExisting?: pulumi.Input<boolean>;
 }
@@ -149,7 +159,11 @@ export class ByokImportedKey extends pulumi.dynamic.Resource {
   declare public readonly purgeOnDelete: pulumi.Output<boolean>;
   /** True when the resource bound to an existing key (`adoptExisting`) instead of importing. */
   declare public readonly adopted: pulumi.Output<boolean>;
-  /** Set when the import disabled a duplicate version a retried request had made. */
+  /**
+   * Set when create or an import had to tidy up or decide something the user should know: it
+   * disabled a duplicate version a retried request had made, or bound to a key that already held
+   * `expectedPublicKeyPem` (see `adoptExisting`).
+   */
   declare public readonly note: pulumi.Output<string | undefined>;
 
   /**

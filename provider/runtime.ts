@@ -10,17 +10,11 @@
  * @module
  * @internal
  */
-import { createPublicKey } from "node:crypto";
-import {
-  RSA_KEY_SIZES,
-  describeKeySpec,
-  parseByokFile,
-  parseKeyId,
-  targetSpecsForWrappedLength,
-} from "../byok/index.js";
+import { parseByokFile, parseKeyId } from "../byok/index.js";
 import type { TargetKeyType } from "../byok/index.js";
 import { byokDigestOf, stageByok, takeStagedByok } from "./byokDigest.js";
 import { ProviderError } from "./errors.js";
+import { decideOnExistingKey, sameSpki } from "./existingKey.js";
 import { IMPORT_KEK_CHANGES, IMPORTED_KEY_CHANGES, planKeyChange } from "./keyDiff.js";
 import type { KeyChangePlan } from "./keyDiff.js";
 import type {
@@ -241,12 +235,6 @@ function stagedByok(news: ByokImportedKeyInputs): { text: string; digest: string
   return { text, digest };
 }
 
-function sameSpki(a: string, b: string): boolean {
-  const der = (pem: string) =>
-    createPublicKey({ key: pem, format: "pem" }).export({ type: "spki", format: "der" });
-  return der(a).equals(der(b));
-}
-
 function importedKeyOutputs(
   facts: KeyFacts,
   latestVersion: string,
@@ -376,46 +364,6 @@ async function verifyExpectedKey(
   );
 }
 
-/**
- * With `adoptExisting`, checks that a key already in the vault is the one the inputs describe:
- * the same key type and curve, a size the `.byok` ciphertext can hold and, when given, exactly
- * `expectedPublicKeyPem`.
- */
-function checkAdoptable(
-  news: ByokImportedKeyInputs,
-  facts: KeyFacts,
-  ciphertextBytes: number,
-): void {
-  const problems: string[] = [];
-  const kty = facts.kty.replace(/-HSM$/, "");
-  if (kty !== news.keyType) problems.push(`it is ${facts.kty}, not ${news.keyType}`);
-  if (news.keyType === "EC" && facts.curve !== news.curve) {
-    problems.push(`its curve is ${facts.curve ?? "unknown"}, not ${news.curve ?? "unknown"}`);
-  }
-  if (news.keyType === "RSA" && facts.keySize !== undefined) {
-    const sizes = RSA_KEY_SIZES.flatMap((bits) =>
-      targetSpecsForWrappedLength(ciphertextBytes - bits / 8).filter((spec) => spec.kty === "RSA"),
-    ).map(describeKeySpec);
-    if (!sizes.includes(`RSA-${facts.keySize}`)) {
-      problems.push(
-        `it is RSA-${facts.keySize}, which the .byok file (it holds ${sizes.join(" or ") || "no RSA key"}) cannot be`,
-      );
-    }
-  }
-  if (
-    news.expectedPublicKeyPem !== undefined &&
-    (facts.publicKeyPem === undefined || !sameSpki(news.expectedPublicKeyPem, facts.publicKeyPem))
-  ) {
-    problems.push("its public key differs from expectedPublicKeyPem");
-  }
-  if (problems.length > 0) {
-    throw new ProviderError(
-      "ERR_ADOPT_MISMATCH",
-      `adoptExisting found key "${news.name}" in ${news.vaultUrl}, but ${problems.join("; ")}: it is not the key this .byok file describes. Use another name, or set adoptExisting: false to import the file as a new version of it.`,
-    );
-  }
-}
-
 /** The implementation behind `ByokImportedKey`'s serialized provider. */
 export const byokImportedKeyImplementation = {
   check(_olds: Props, news: Props): CheckResult {
@@ -434,21 +382,23 @@ export const byokImportedKeyImplementation = {
     const pkg = parseByokFile(text);
     const layer = await azure();
     const extra = { byokSha256: digest, byokKekKid: pkg.header.kid };
-    if (news.adoptExisting === true) {
-      const existing = await layer.readKey(news.vaultUrl, news.name);
-      if (existing !== undefined) {
-        checkAdoptable(news, existing, pkg.ciphertext.length);
-        const facts = await layer.updateKeyVersion(
-          news.vaultUrl,
-          news.name,
-          existing.version,
-          updateOptions(news),
-        );
-        return {
-          id: facts.versionlessId,
-          outs: importedKeyOutputs(facts, facts.version, news, { ...extra, adopted: true }),
-        };
-      }
+    // The resource is not in state; a key of its name may still exist (made outside Pulumi, or
+    // imported by a deploy interrupted before it recorded it): see existingKey.ts.
+    const existing =
+      news.adoptExisting === false ? undefined : await layer.readKey(news.vaultUrl, news.name);
+    const decision = decideOnExistingKey(news, existing, pkg.ciphertext.length);
+    if (existing !== undefined && decision.action === "adopt") {
+      const facts = await layer.updateKeyVersion(
+        news.vaultUrl,
+        news.name,
+        existing.version,
+        updateOptions(news),
+      );
+      const adopted = { ...extra, adopted: true, note: decision.note };
+      return {
+        id: facts.versionlessId,
+        outs: importedKeyOutputs(facts, facts.version, news, adopted),
+      };
     }
     const { facts, note } = await importOnce(layer, news, text);
     await verifyExpectedKey(news, facts, true);

@@ -125,6 +125,6 @@ export type ByokImportedKeyOutputs = CommonKeyOutputs & {
   readonly expectedPublicKeyPem?: string;
   /** True when `create` bound to a key that already existed instead of importing. */
   readonly adopted: boolean;
-  /** What the last import had to tidy up (a duplicate version a retried request made). */
+  /** What the last create or import had to tidy up or decide (see `ByokImportedKey.note`). */
   readonly note?: string;
 };

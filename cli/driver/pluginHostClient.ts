@@ -76,6 +76,8 @@ export type DiffChanges = "unknown" | "none" | "some";
 /** A running plugin host. */
 export interface PluginHost {
   readonly port: number;
+  /** The host's process id (crash tests kill it mid-call; `close` still cleans up after). */
+  readonly pid: number;
   /** Everything the host wrote to stderr so far (provider logs, uncaught errors). */
   stderr(): string;
   configure(config?: PropertyMap): Promise<void>;
@@ -207,6 +209,7 @@ export async function startPluginHost(options: StartPluginHostOptions = {}): Pro
   const name = (urn: string): string => urn.split("::")[3] ?? "";
   return {
     port,
+    pid: child.pid ?? 0,
     stderr: () => stderr,
     async configure(config = {}) {
       await rpc(

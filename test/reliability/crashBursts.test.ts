@@ -29,10 +29,6 @@ import {
 
 const BURSTS = sized(2, 10);
 const BURST_SIZE = sized(40, 200);
-const CLIENT_OPTIONS = {
-  disableChallengeResourceVerification: true,
-  retryOptions: { maxRetries: 0 },
-} as const;
 
 interface Child {
   readonly process: ChildProcess;
@@ -55,7 +51,11 @@ function startChild(dataDir: string): Promise<Child> {
       process.env.IDENTITY_HEADER = env.IDENTITY_HEADER;
       resolve({
         process: child,
-        keys: new KeyClient(url, new DefaultAzureCredential(), CLIENT_OPTIONS),
+        // a new options object per client: KeyClient writes its user-agent prefix into it
+        keys: new KeyClient(url, new DefaultAzureCredential(), {
+          disableChallengeResourceVerification: true,
+          retryOptions: { maxRetries: 0 },
+        }),
       });
     });
   });
