@@ -143,6 +143,8 @@ async function run(options: Options): Promise<void> {
       await part(
         [
           "1-preview-ms-per-resource",
+          "1-preview-host-ms-per-resource",
+          "1-preview-ratio",
           "1-preview-network-calls",
           "3-azure-sdk-in-check-diff",
           "3-rss-after-1000",

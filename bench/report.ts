@@ -11,6 +11,8 @@ import { readFileSync } from "node:fs";
 /** The ids of every row, in table order: the smoke test checks each is present. */
 export const ROW_IDS = [
   "1-preview-ms-per-resource",
+  "1-preview-host-ms-per-resource",
+  "1-preview-ratio",
   "1-preview-network-calls",
   "2-deploy-100-imports",
   "2-deploy-token-requests",
