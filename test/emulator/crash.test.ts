@@ -15,10 +15,10 @@ import { CryptographyClient, KeyClient } from "@azure/keyvault-keys";
 import { buildByokFile } from "../../byok/index.js";
 import { createTestKek } from "../harness/emulatorHarness.js";
 
-const CLIENT_OPTIONS = {
-  disableChallengeResourceVerification: true,
-  retryOptions: { maxRetries: 0 },
-} as const;
+/** A new object per client: the SDK writes its user-agent prefix into the options it is given. */
+function clientOptions() {
+  return { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } };
+}
 
 interface Child {
   readonly process: ChildProcess;
@@ -47,7 +47,7 @@ function startChild(dataDir: string): Promise<Child> {
       resolve({
         process: child,
         url,
-        keys: new KeyClient(url, credential, CLIENT_OPTIONS),
+        keys: new KeyClient(url, credential, clientOptions()),
         credential,
       });
     });
@@ -120,7 +120,7 @@ test("every import acknowledged before a SIGKILL is there, and usable, after a r
     t.is(key.properties.version, version, name);
     const target = targets.find((candidate) => candidate.name === name)!;
     const digest = createHash("sha256").update(name).digest();
-    const crypto = new CryptographyClient(key.id!, second.credential, CLIENT_OPTIONS);
+    const crypto = new CryptographyClient(key.id!, second.credential, clientOptions());
     const { result } = await crypto.sign("ES256", digest);
     t.true(
       verify(
