@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { byokImportedKeyImplementation } from "../provider/runtime.js";
 import { PACKAGE_ROOT, startPluginHost, urnOf } from "../test/harness/pluginHost.js";
 import type { PluginHost, PropertyMap } from "../test/harness/pluginHost.js";
@@ -276,7 +276,7 @@ export async function benchPreview(ctx: PreviewContext): Promise<Row[]> {
         ratioWhat: "",
         target: "= 0 (control > 0)",
         pass: modulesReport.modulesProbed && azureLoaded === 0 && controlLoaded > 0,
-        note: `probe: require.cache + an ES module resolve hook; control saw ${upReport.azureCjs} CommonJS and ${upReport.azureEsm} ES modules (e.g. ${upReport.sample[0] ?? "none"})`,
+        note: `probe: require.cache + an ES module resolve hook; control saw ${upReport.azureCjs} CommonJS and ${upReport.azureEsm} ES modules (e.g. ${upReport.sample[0] === undefined ? "none" : relative(PACKAGE_ROOT, upReport.sample[0])})`,
       },
       {
         id: "3-rss-after-1000",
