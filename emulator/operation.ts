@@ -51,6 +51,11 @@ export interface HandlerContext {
    * other operations need not name it).
    */
   readonly securityDomainDownloadDelayMs?: number;
+  /**
+   * How long a new role assignment takes to count for authorization, in milliseconds. Default 0
+   * (optional, as above).
+   */
+  readonly roleAssignmentDelayMs?: number;
 }
 
 /** How long a security domain download stays `InProgress` unless told otherwise. */

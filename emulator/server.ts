@@ -49,6 +49,8 @@ export interface ServerDeps {
   readonly releaseSigner: ReleaseSigner;
   /** How long a security domain download stays `InProgress`, in milliseconds. */
   readonly securityDomainDownloadDelayMs: number;
+  /** How long a new role assignment takes to count for authorization, in milliseconds. */
+  readonly roleAssignmentDelayMs: number;
   /** Faults a test asked for (issue 8); none unless set. */
   readonly faults?: FaultInjector;
 }
@@ -164,6 +166,7 @@ async function runPipeline(
       now: Math.floor(Date.now() / 1000),
       releaseSigner: deps.releaseSigner,
       securityDomainDownloadDelayMs: deps.securityDomainDownloadDelayMs,
+      roleAssignmentDelayMs: deps.roleAssignmentDelayMs,
     };
     const operation = OPERATIONS[match.route.operation];
     const request = operation.validate(

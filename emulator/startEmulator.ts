@@ -76,6 +76,12 @@ export interface EmulatorOptions {
    * milliseconds. Default 1000.
    */
   securityDomainDownloadDelayMs?: number;
+  /**
+   * How long a role assignment made through the API takes to count for authorization, in
+   * milliseconds, as the service's take a while to take effect: listed at once, refused until
+   * then. Default 0 (at once). Seeded assignments count at once.
+   */
+  roleAssignmentDelayMs?: number;
 }
 
 /** A role assignment as {@link RunningEmulator.roleAssignments} lists it. */
@@ -207,6 +213,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const delayMs = options.securityDomainDownloadDelayMs ?? DEFAULT_SECURITY_DOMAIN_DELAY_MS;
   if (!Number.isFinite(delayMs) || delayMs < 0)
     throw new Error(`securityDomainDownloadDelayMs is ${delayMs}: use 0 or more milliseconds`);
+  const roleAssignmentDelayMs = options.roleAssignmentDelayMs ?? 0;
+  if (!Number.isFinite(roleAssignmentDelayMs) || roleAssignmentDelayMs < 0) {
+    throw new Error(
+      `roleAssignmentDelayMs is ${roleAssignmentDelayMs}: use 0 or more milliseconds`,
+    );
+  }
   const basePort = options.port ?? 0;
   const tempDir =
     options.dataDir === undefined ? await makeTempDir("azure-byok-emulator-") : undefined;
@@ -238,6 +250,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       tenantId,
       decide: createRbacDecision(store),
       securityDomainDownloadDelayMs: delayMs,
+      roleAssignmentDelayMs,
       faults,
       releaseSigner: createReleaseSigner(tls.key, [
         tls.cert,

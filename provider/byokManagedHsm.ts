@@ -22,6 +22,9 @@ export const DEFAULT_DEPLOYER_ROLES: readonly ManagedHsmBuiltInRole[] = [
 /** The KEK's name unless told otherwise: the one Microsoft's BYOK guides use. */
 export const DEFAULT_KEK_NAME = "KEKforBYOK";
 
+/** How long the KEK waits for the deploying identity's new roles to take effect, in seconds. */
+export const DEFAULT_KEK_ROLE_WAIT_SECONDS = 300;
+
 /** `Managed HSM Crypto User` → `crypto-user`: the stable part of a child's name. */
 function roleSlug(role: ManagedHsmBuiltInRole): string {
   return role
@@ -269,6 +272,8 @@ export class ByokManagedHsm extends pulumi.ComponentResource {
         ...(kek.notBefore === undefined ? {} : { notBefore: kek.notBefore }),
         ...(kek.tags === undefined ? {} : { tags: kek.tags }),
         ...(kek.purgeOnDelete === undefined ? {} : { purgeOnDelete: kek.purgeOnDelete }),
+        // the grants it depends on were made moments ago and may not count yet
+        roleWaitSeconds: kek.roleWaitSeconds ?? DEFAULT_KEK_ROLE_WAIT_SECONDS,
       },
       // the KEK needs Crypto User: wait for the deploying identity's roles, not just activation
       {

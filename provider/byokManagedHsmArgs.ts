@@ -82,6 +82,11 @@ export interface ByokManagedHsmKekArgs {
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Purge the KEK when it is deleted (needs Crypto Officer). Default false: soft-delete. */
   readonly purgeOnDelete?: pulumi.Input<boolean>;
+  /**
+   * How long the KEK's create retries a refusal for a missing role while the deploying
+   * identity's new role assignments take effect, in seconds (0 to 1800). Default 300.
+   */
+  readonly roleWaitSeconds?: pulumi.Input<number>;
 }
 
 /** The arguments of `ByokManagedHsm`. */

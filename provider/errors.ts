@@ -38,21 +38,27 @@ export class ProviderError extends Error {
   readonly code: ProviderErrorCode;
   /** HTTP status of the failed request, when the failure came from the service. */
   readonly statusCode: number | undefined;
+  /**
+   * True when the service refused the caller for lack of a role (RBAC), as opposed to a firewall
+   * or an HSM that is not activated: a role granted moments ago may still take effect.
+   */
+  readonly missingRole: boolean;
 
   /**
    * @param code - the stable code; it also prefixes the message.
    * @param message - what happened and what to do, without key bytes, tokens or `.byok` content.
-   * @param options - `cause` (the original error) and `statusCode`.
+   * @param options - `cause` (the original error), `statusCode` and `missingRole`.
    */
   constructor(
     code: ProviderErrorCode,
     message: string,
-    options: { cause?: unknown; statusCode?: number } = {},
+    options: { cause?: unknown; statusCode?: number; missingRole?: boolean } = {},
   ) {
     super(`${code}: ${message}`, options.cause === undefined ? {} : { cause: options.cause });
     this.name = "ProviderError";
     this.code = code;
     this.statusCode = options.statusCode;
+    this.missingRole = options.missingRole ?? false;
   }
 }
 

@@ -37,6 +37,14 @@ export interface ImportKekArgs {
    * KEK is soft-deleted and can be recovered during the vault's retention period.
    */
   readonly purgeOnDelete?: pulumi.Input<boolean>;
+  /**
+   * How long create keeps retrying when the service refuses the call for a missing role (HTTP
+   * 403), in seconds: a role granted in the same deployment can take a while to take effect
+   * (minutes for Azure RBAC on a vault; usually seconds for Managed HSM local RBAC). Each retry is
+   * logged. 0 to 1800; default 0 (fail at once, naming the role to grant). Changes nothing in
+   * the vault and never causes a diff.
+   */
+  readonly roleWaitSeconds?: pulumi.Input<number>;
 }
 
 /**

@@ -25,6 +25,7 @@ import type {
   KeyFacts,
 } from "./types.js";
 import type { CheckFailure } from "./validateCommon.js";
+import { retryWhileRoleIsPending } from "./roleWait.js";
 import { DEFAULT_KEK_SIZE, validateImportKekInputs } from "./validateImportKek.js";
 import { validateImportedKeyInputs } from "./validateImportedKey.js";
 import type * as AzureModule from "./azure/index.js";
@@ -96,6 +97,19 @@ function dateAndTagOptions(news: {
   });
 }
 
+/**
+ * Runs a create, retrying a refusal for a missing role for `roleWaitSeconds` (default 0: fail
+ * at once), since a role granted in the same deployment may not have taken effect yet.
+ */
+function withRoleWait<T>(
+  news: { vaultUrl: string; name: string; roleWaitSeconds?: number },
+  what: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const subject = `${what} "${news.name}" in ${news.vaultUrl}`;
+  return retryWhileRoleIsPending({ seconds: news.roleWaitSeconds ?? 0, subject }, work);
+}
+
 /** Where `read` finds the key: the state when it has one, else the resource id. */
 function locate(id: string, props: Props): { vaultUrl: string; name: string; version?: string } {
   if (typeof props.vaultUrl === "string" && typeof props.name === "string") {
@@ -156,10 +170,12 @@ export const importKekImplementation = {
   async create(inputs: Props): Promise<{ id: string; outs: ImportKekOutputs }> {
     const news = inputs as unknown as ImportKekInputs;
     const { createKek } = await azure();
-    const facts = await createKek(news.vaultUrl, news.name, {
-      size: news.size ?? DEFAULT_KEK_SIZE,
-      ...dateAndTagOptions(news),
-    });
+    const facts = await withRoleWait(news, "KEK", () =>
+      createKek(news.vaultUrl, news.name, {
+        size: news.size ?? DEFAULT_KEK_SIZE,
+        ...dateAndTagOptions(news),
+      }),
+    );
     return { id: facts.versionlessId, outs: kekOutputs(facts, facts.version, news) };
   },
 
@@ -382,30 +398,34 @@ export const byokImportedKeyImplementation = {
     const pkg = parseByokFile(text);
     const layer = await azure();
     const extra = { byokSha256: digest, byokKekKid: pkg.header.kid };
-    // The resource is not in state; a key of its name may still exist (made outside Pulumi, or
-    // imported by a deploy interrupted before it recorded it): see existingKey.ts.
-    const existing =
-      news.adoptExisting === false ? undefined : await layer.readKey(news.vaultUrl, news.name);
-    const decision = decideOnExistingKey(news, existing, pkg.ciphertext.length);
-    if (existing !== undefined && decision.action === "adopt") {
-      const facts = await layer.updateKeyVersion(
-        news.vaultUrl,
-        news.name,
-        existing.version,
-        updateOptions(news),
-      );
-      const adopted = { ...extra, adopted: true, note: decision.note };
+    // Safe to run again after a refusal: the refused call changed nothing, and a key a previous
+    // try did import is found and adopted below.
+    return withRoleWait(news, "key", async () => {
+      // The resource is not in state; a key of its name may still exist (made outside Pulumi, or
+      // imported by a deploy interrupted before it recorded it): see existingKey.ts.
+      const existing =
+        news.adoptExisting === false ? undefined : await layer.readKey(news.vaultUrl, news.name);
+      const decision = decideOnExistingKey(news, existing, pkg.ciphertext.length);
+      if (existing !== undefined && decision.action === "adopt") {
+        const facts = await layer.updateKeyVersion(
+          news.vaultUrl,
+          news.name,
+          existing.version,
+          updateOptions(news),
+        );
+        const adopted = { ...extra, adopted: true, note: decision.note };
+        return {
+          id: facts.versionlessId,
+          outs: importedKeyOutputs(facts, facts.version, news, adopted),
+        };
+      }
+      const { facts, note } = await importOnce(layer, news, text);
+      await verifyExpectedKey(news, facts, true);
       return {
         id: facts.versionlessId,
-        outs: importedKeyOutputs(facts, facts.version, news, adopted),
+        outs: importedKeyOutputs(facts, facts.version, news, { ...extra, adopted: false, note }),
       };
-    }
-    const { facts, note } = await importOnce(layer, news, text);
-    await verifyExpectedKey(news, facts, true);
-    return {
-      id: facts.versionlessId,
-      outs: importedKeyOutputs(facts, facts.version, news, { ...extra, adopted: false, note }),
-    };
+    });
   },
 
   async read(id: string, props: Props = {}): Promise<{ id?: string; props?: Props }> {

@@ -21,6 +21,7 @@ export interface ImportKekInputs {
   readonly notBefore?: string;
   readonly tags?: Tags;
   readonly purgeOnDelete?: boolean;
+  readonly roleWaitSeconds?: number;
 }
 
 /** The release policy of an exportable key. */
@@ -53,6 +54,7 @@ export interface ByokImportedKeyInputs {
   readonly expectedPublicKeyPem?: string;
   readonly purgeOnDelete?: boolean;
   readonly adoptExisting?: boolean;
+  readonly roleWaitSeconds?: number;
 }
 
 /** A key version's attributes, dates as ISO 8601 strings. Absent values are absent keys. */

@@ -139,3 +139,22 @@ export function checkTags(value: unknown, failures: Failures): void {
     }
   }
 }
+
+/** The longest wait `roleWaitSeconds` may ask for: half an hour (Azure RBAC can take minutes). */
+export const MAX_ROLE_WAIT_SECONDS = 1800;
+
+/** Checks `roleWaitSeconds`: a whole number of seconds from 0 to {@link MAX_ROLE_WAIT_SECONDS}. */
+export function checkRoleWaitSeconds(value: unknown, failures: Failures): void {
+  if (isAbsent(value) || isUnknown(value)) return;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    failures.add(
+      "roleWaitSeconds",
+      `roleWaitSeconds is ${JSON.stringify(value)}: give a whole number of seconds, 0 (fail at once on a missing role) up to ${MAX_ROLE_WAIT_SECONDS}`,
+    );
+  } else if (value > MAX_ROLE_WAIT_SECONDS) {
+    failures.add(
+      "roleWaitSeconds",
+      `roleWaitSeconds is ${value}: at most ${MAX_ROLE_WAIT_SECONDS} (30 minutes); a role that has not taken effect by then is missing, so grant it and run pulumi up again`,
+    );
+  }
+}

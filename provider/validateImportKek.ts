@@ -10,6 +10,7 @@ import {
   checkDates,
   checkKeyName,
   checkOptionalBoolean,
+  checkRoleWaitSeconds,
   checkTags,
   checkVaultUrl,
   isAbsent,
@@ -49,6 +50,7 @@ export function validateImportKekInputs(news: Record<string, unknown>): ImportKe
   checkOptionalBoolean(news.purgeOnDelete, "purgeOnDelete", failures);
   checkDates(news, failures);
   checkTags(news.tags, failures);
+  checkRoleWaitSeconds(news.roleWaitSeconds, failures);
   const inputs = { ...news, size: isAbsent(size) ? DEFAULT_KEK_SIZE : size };
   return { inputs, failures: failures.list };
 }

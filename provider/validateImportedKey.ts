@@ -24,6 +24,7 @@ import {
   checkDates,
   checkKeyName,
   checkOptionalBoolean,
+  checkRoleWaitSeconds,
   checkTags,
   checkVaultUrl,
   isAbsent,
@@ -72,6 +73,7 @@ export function validateImportedKeyInputs(news: Record<string, unknown>): Import
   }
   checkDates(news, failures);
   checkTags(news.tags, failures);
+  checkRoleWaitSeconds(news.roleWaitSeconds, failures);
   checkRelease(news, failures);
   checkExpectedPublicKey(news.expectedPublicKeyPem, keyType, failures);
   const kekKid = checkKekKid(news.kekKid, failures);

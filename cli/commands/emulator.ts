@@ -13,7 +13,7 @@ import type {
 } from "../../emulator/index.js";
 
 const HELP = `Usage: azure-byok emulator [--port 8443] [--data <dir>] [--vault <name>[:managedhsm|:vault] ...]
-                          [--role <objectId|identityName>=<roleName>[@scope] ...]
+                          [--role <objectId|identityName>=<roleName>[@scope] ...] [--role-delay <ms>]
 
 Serves the Key Vault / Managed HSM keys data plane over HTTPS on 127.0.0.1, one port per vault
 (from --port up; the token endpoint takes the next one), until Ctrl-C.
@@ -30,6 +30,10 @@ Options:
                  it also holds Crypto Officer and Crypto User at /. With --data, the roles are
                  written on the first start only. An object id that is not the emulator's
                  identity gets tokens from the token endpoint too (AZURE_CLIENT_ID=<object id>).
+  --role-delay <ms>
+                 a role assignment made through the API counts only after this many
+                 milliseconds (listed at once), as on the service, where new assignments take a
+                 while to take effect; default 0. Try roleWaitSeconds against it.
 
 Prints one line "vault <name> <kind> <url>" per vault, one line
 "role <hsm> <object id> <role> <scope>" per role assignment, then the export lines for
@@ -40,9 +44,13 @@ interface EmulatorArgs {
   dataDir?: string;
   vaults: EmulatorVaultOptions[];
   roles: SeedRoleAssignment[];
+  /** --role-delay: milliseconds before a new role assignment counts. */
+  roleDelayMs?: number;
   /** Object ids named by --role that are not the emulator's identity. */
   extraIdentities: EmulatorIdentity[];
 }
+
+const FLAGS = new Set(["--port", "--data", "--vault", "--role", "--role-delay"]);
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -70,8 +78,7 @@ function parseArgs(args: readonly string[], defaultIdentity: EmulatorIdentity): 
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     const value = args[i + 1];
-    if (flag !== "--port" && flag !== "--data" && flag !== "--vault" && flag !== "--role")
-      throw new UsageError(`unknown option "${flag ?? ""}"`);
+    if (!FLAGS.has(flag ?? "")) throw new UsageError(`unknown option "${flag ?? ""}"`);
     if (value === undefined || value.startsWith("--"))
       throw new UsageError(`${flag} needs a value`);
     i++;
@@ -82,6 +89,11 @@ function parseArgs(args: readonly string[], defaultIdentity: EmulatorIdentity): 
       parsed.port = port;
     } else if (flag === "--data") {
       parsed.dataDir = value;
+    } else if (flag === "--role-delay") {
+      const delay = Number(value);
+      if (!/^\d+$/.test(value) || !Number.isSafeInteger(delay))
+        throw new UsageError(`--role-delay ${value} is not a delay: use 0 or more milliseconds`);
+      parsed.roleDelayMs = delay;
     } else if (flag === "--role") {
       const role = parseRole(value, defaultIdentity);
       parsed.roles.push(role);
@@ -132,6 +144,9 @@ export const emulatorCommand: Command = {
         ...(options.vaults.length === 0 ? {} : { vaults: options.vaults }),
         identities: [DEFAULT_IDENTITY, ...options.extraIdentities],
         ...(options.roles.length === 0 ? {} : { roleAssignments: options.roles }),
+        ...(options.roleDelayMs === undefined
+          ? {}
+          : { roleAssignmentDelayMs: options.roleDelayMs }),
       });
     } catch (error) {
       // A role name or scope the emulator refuses is a usage error, named as such.
@@ -144,6 +159,11 @@ export const emulatorCommand: Command = {
     for (const vault of emulator.vaults.filter((v) => v.kind === "managedhsm")) {
       for (const role of emulator.roleAssignments(vault.name))
         io.stdout(`role ${vault.name} ${role.principalId} "${role.roleName}" ${role.scope}`);
+    }
+    if (options.roleDelayMs !== undefined && options.roleDelayMs > 0) {
+      io.stderr(
+        `azure-byok emulator: role assignments made through the API count ${options.roleDelayMs} ms after they are made (--role-delay)`,
+      );
     }
     for (const name of [
       "NODE_EXTRA_CA_CERTS",

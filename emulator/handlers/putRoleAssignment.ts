@@ -68,10 +68,13 @@ export const putRoleAssignment = defineOperation<StoredRoleAssignment>({
     ).length;
     if (atScope >= limit)
       throw rbacLimitReached(`role assignments at scope ${request.scope}`, limit);
+    const delayMs = context.roleAssignmentDelayMs ?? 0;
+    // listed at once, counted later: the service's assignments take a while to take effect
+    const assignment = delayMs > 0 ? { ...request, effectiveAt: Date.now() + delayMs } : request;
     return {
       status: 201,
-      body: renderRoleAssignment(request),
-      mutations: [{ op: "putRoleAssignment", vault, assignment: request }],
+      body: renderRoleAssignment(assignment),
+      mutations: [{ op: "putRoleAssignment", vault, assignment }],
     };
   },
 });

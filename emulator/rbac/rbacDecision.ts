@@ -2,7 +2,8 @@
  * Managed HSM local RBAC as a decision (contracts §4.2): the caller may perform a data action at
  * a scope when one of its role assignments is at that scope or above it (`/` covers `/keys` and
  * every key, `/keys` covers every key, `/keys/{name}` only that key) and the assigned role has
- * a permission whose `dataActions` match the action and whose `notDataActions` do not.
+ * a permission whose `dataActions` match the action and whose `notDataActions` do not. An
+ * assignment counts only from its `effectiveAt` on (the emulator's `roleAssignmentDelayMs`).
  *
  * @module
  */
@@ -58,6 +59,7 @@ export function createRbacDecision(store: KeyStore): RbacDecision {
       .assignments.some(
         (a) =>
           a.principalId.toLowerCase() === principal &&
+          (a.effectiveAt === undefined || a.effectiveAt <= Date.now()) &&
           scopeCovers(a.scope, scope) &&
           (findRoleDefinition(store, vault.name, a.roleDefinitionGuid)?.permissions.some((p) =>
             permissionGrants(p, dataAction),

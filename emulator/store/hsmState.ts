@@ -15,6 +15,12 @@ export interface StoredRoleAssignment {
   /** The role definition's GUID, lower case. */
   readonly roleDefinitionGuid: string;
   readonly principalId: string;
+  /**
+   * When the assignment starts to count for authorization, in milliseconds since the epoch: a
+   * role assignment on the service takes a while to take effect after the PUT answers. Absent
+   * (seeded assignments, stores written before this field): at once.
+   */
+  readonly effectiveAt?: number;
 }
 
 /** One permission block of a role definition. */

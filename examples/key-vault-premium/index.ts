@@ -62,8 +62,9 @@ const kek = new ImportKek(
     vaultUrl,
     name: config.get("kekName") ?? "KEKforBYOK",
     size: 4096,
+    // the role below was granted moments ago; Azure RBAC can take minutes to apply (README.md)
+    roleWaitSeconds: 600,
   },
-  // the data-plane calls need the role; Azure RBAC can take minutes more to apply (README.md)
   { dependsOn: [cryptoOfficer] },
 );
 

@@ -91,7 +91,7 @@ function accessDenied(error: RestErrorLike, context: ErrorContext): ProviderErro
   return new ProviderError(
     "ERR_ACCESS_DENIED",
     `could not ${context.operation} "${context.name}" in ${vaultUrl}: ${who} is not allowed (HTTP 403${error.code === undefined ? "" : ` ${error.code}`}); ${fix}. Service said: ${serviceMessage(error)}`,
-    { cause: error, statusCode: 403 },
+    { cause: error, statusCode: 403, missingRole: true },
   );
 }
 

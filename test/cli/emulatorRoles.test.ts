@@ -9,7 +9,10 @@ import { runCli } from "../../cli/main.js";
 const APP = "00000000-0000-0000-0000-00000000c1c1";
 
 /** Runs `azure-byok emulator` in-process until its first export lines, then stops it. */
-async function runEmulator(args: readonly string[], whileUp: (stdout: string[]) => Promise<void>) {
+async function runEmulator(
+  args: readonly string[],
+  whileUp: (stdout: string[], stderr: string[]) => Promise<void>,
+) {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const done = runCli(["emulator", "--port", "0", ...args], {
@@ -23,7 +26,7 @@ async function runEmulator(args: readonly string[], whileUp: (stdout: string[]) 
   for (let i = 0; i < 200 && code === undefined; i++) {
     if (stdout.some((line) => line.startsWith("export IDENTITY_HEADER="))) {
       try {
-        await whileUp(stdout);
+        await whileUp(stdout, stderr);
       } finally {
         process.emit("SIGINT", "SIGINT");
       }
@@ -104,5 +107,34 @@ test.serial("an unknown role or identity is a usage error naming --role", async 
     });
     t.is(code, 2, spec);
     t.regex(stderr.join("\n"), message, spec);
+  }
+});
+
+test.serial("--role-delay says how long a new role assignment takes to count", async (t) => {
+  let said: string[] = [];
+  const { code } = await runEmulator(["--role-delay", "1500"], (_stdout, stderr) => {
+    said = [...stderr];
+    return Promise.resolve();
+  });
+  t.is(code, 0);
+  t.true(
+    said.includes(
+      "azure-byok emulator: role assignments made through the API count 1500 ms after they are made (--role-delay)",
+    ),
+    said.join("\n"),
+  );
+});
+
+test.serial("a --role-delay that is not whole milliseconds is a usage error", async (t) => {
+  for (const value of ["-5", "1.5", "soon", "1e3"]) {
+    const stderr: string[] = [];
+    const code = await runCli(["emulator", "--port", "0", "--role-delay", value], {
+      stdout: () => undefined,
+      stderr: (line) => stderr.push(line),
+      env: process.env,
+      cwd: process.cwd(),
+    });
+    t.is(code, 2, value);
+    t.regex(stderr.join("\n"), /--role-delay .* is not a delay: use 0 or more milliseconds/, value);
   }
 });

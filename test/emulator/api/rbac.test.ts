@@ -302,3 +302,44 @@ test("a holder of write at /keys/rbac-a cannot touch an assignment made at / thr
   t.is(response.status, 404);
   t.true(emulator.emulator.roleAssignments(HSM).some((a) => a.name === first.name));
 });
+
+test("with roleAssignmentDelayMs a new assignment is listed at once but counts only after the delay; a repeated PUT does not restart the clock", async (t) => {
+  const delayMs = 1200;
+  const slow = await startTestEmulator({
+    vaults: [{ name: HSM, kind: "managedhsm" }],
+    identities: [DEFAULT_IDENTITY, NOBODY],
+    roleAssignments: [],
+    roleAssignmentDelayMs: delayMs,
+  });
+  try {
+    const call = (method: string, path: string, body?: unknown) =>
+      rawRequest(`${slow.emulator.url(HSM)}${path}?api-version=7.5`, {
+        method,
+        ...(body === undefined ? {} : { body }),
+        headers: { authorization: `Bearer ${slow.emulator.issueToken({})}` },
+      });
+    const client = new KeyClient(
+      slow.emulator.url(HSM),
+      {
+        getToken: (): Promise<AccessToken> =>
+          Promise.resolve({
+            token: slow.emulator.issueToken({ objectId: NOBODY.objectId }),
+            expiresOnTimestamp: Date.now() + 3_600_000,
+          }),
+      },
+      { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } },
+    );
+    const path = `/keys/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`;
+    const body = { properties: { roleDefinitionId: CRYPTO_USER, principalId: NOBODY.objectId } };
+    const granted = Date.now();
+    t.is((await call("PUT", path, body)).status, 201);
+    t.is((await call("GET", path)).status, 200, "listed at once");
+    t.is(await outcome(client.getKey("nothing-here")), "403 AccessDenied");
+    await new Promise((resolve) => setTimeout(resolve, delayMs / 2));
+    t.is((await call("PUT", path, body)).status, 200, "the same assignment again");
+    await new Promise((resolve) => setTimeout(resolve, granted + delayMs + 100 - Date.now()));
+    t.is(await outcome(client.getKey("nothing-here")), "404 KeyNotFound", "counts after the delay");
+  } finally {
+    await slow.emulator.stop();
+  }
+});
