@@ -125,10 +125,19 @@ export function loadTargetKeyFile(bytes: Buffer, flag: string, path: string): Ta
     }
     return { target: targetKeyOf(key), format: `${pemFormatName(label)} PEM` };
   }
-  for (const type of ["pkcs8", "pkcs1", "sec1"] as const) {
+  const pkcs8 = tryPrivateKey(() => createPrivateKey({ key: bytes, format: "der", type: "pkcs8" }));
+  if (pkcs8 !== undefined) return { target: targetKeyOf(pkcs8), format: "PKCS#8 DER" };
+  // The DER type names a structure, but OpenSSL 3 as Node 22 and later link it decodes
+  // "pkcs1" and "sec1" alike (a SEC1 EC key parses as "pkcs1"), so the name comes from the key
+  // that parsed: only PKCS#1 holds an RSA key and only SEC1 an EC key. Node 20 needs both tries.
+  for (const type of ["pkcs1", "sec1"] as const) {
     const key = tryPrivateKey(() => createPrivateKey({ key: bytes, format: "der", type }));
-    if (key !== undefined)
-      return { target: targetKeyOf(key), format: `${derFormatName(type)} DER` };
+    if (key !== undefined) {
+      return {
+        target: targetKeyOf(key),
+        format: key.asymmetricKeyType === "ec" ? "SEC1 DER" : "PKCS#1 DER",
+      };
+    }
   }
   throw new BadInputError(
     `${what} (${bytes.length} bytes) is not a private key: give an RSA or EC private key as PKCS#8, PKCS#1 or SEC1, PEM or DER, or a raw AES key of exactly 16, 24 or 32 bytes`,
@@ -147,8 +156,4 @@ function pemFormatName(label: string): string {
   if (label === "RSA PRIVATE KEY") return "PKCS#1";
   if (label === "EC PRIVATE KEY") return "SEC1";
   return label === "PRIVATE KEY" ? "PKCS#8" : label;
-}
-
-function derFormatName(type: "pkcs8" | "pkcs1" | "sec1"): string {
-  return type === "pkcs8" ? "PKCS#8" : type === "pkcs1" ? "PKCS#1" : "SEC1";
 }
