@@ -166,14 +166,56 @@ export function requireKeyName(name: string | undefined): string {
   return name;
 }
 
-/** An exportable key needs a release policy on its first version (contracts §3.2). */
-export function requireReleasePolicyIfExportable(
+/**
+ * Exportability and release policy go together on a new key (create, import): an exportable key
+ * needs a release policy on its first version (contracts §3.2 KeyAttributes.exportable), and a
+ * key that is not exportable may not have one, which the service refuses as
+ * "AKV.SKR.1005: Non-exportable keys must not have release policy" (400 BadParameter;
+ * Azure/azure-cli#28288). Without that refusal a release policy could sit on a key that must
+ * never leave the HSM.
+ *
+ * @throws ServiceError 400 BadParameter.
+ */
+export function requireReleasePolicyMatchesExportable(
   exportable: boolean | undefined,
   hasPolicy: boolean,
 ): void {
   if (exportable === true && !hasPolicy) {
     throw badParameter(
       "attributes.exportable is true but release_policy is missing: an exportable key needs a release policy.",
+    );
+  }
+  if (exportable !== true && hasPolicy) {
+    throw badParameter(
+      `AKV.SKR.1005: Non-exportable keys must not have release policy. release_policy is given but attributes.exportable is ${exportable === undefined ? "not set (false)" : "false"}: set attributes.exportable true to make the key releasable, or leave release_policy out.`,
+      "KeyNotExportable",
+    );
+  }
+}
+
+/**
+ * A PATCH cannot make a key releasable: exportability is fixed when the version is made (the
+ * service: "AKV.SKR.1014: Cannot modify the exportable state of a key", either way), and a version
+ * that is not exportable cannot be given a release policy (AKV.SKR.1005). Both 400 BadParameter.
+ *
+ * @throws ServiceError 400 BadParameter.
+ */
+export function requireExportabilityUnchanged(
+  name: string,
+  version: StoredKeyVersion,
+  exportable: boolean | undefined,
+  addsPolicy: boolean,
+): void {
+  if (exportable !== undefined && exportable !== version.exportable) {
+    throw badParameter(
+      `AKV.SKR.1014: Cannot modify the exportable state of a key. Key ${name} has attributes.exportable ${String(version.exportable)}, fixed when the key was created or imported: leave attributes.exportable out of the update, or create or import a new key with the setting you need.`,
+      "ExportableCannotChange",
+    );
+  }
+  if (addsPolicy && !version.exportable) {
+    throw badParameter(
+      `AKV.SKR.1005: Non-exportable keys must not have release policy. Key ${name} is not exportable, so release_policy cannot be set on it: a key is releasable only when it is created or imported with attributes.exportable true and a release_policy.`,
+      "KeyNotExportable",
     );
   }
 }

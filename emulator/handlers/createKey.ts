@@ -15,7 +15,7 @@ import {
   newVersionId,
   requireKeyName,
   requireNameNotDeleted,
-  requireReleasePolicyIfExportable,
+  requireReleasePolicyMatchesExportable,
   resolveKeyOps,
 } from "../keyRules.js";
 import { defineOperation } from "../operation.js";
@@ -85,7 +85,7 @@ export const createKey = defineOperation<CreateKeyRequest>({
     }
     const attributes = optionalAttributes(json, "body");
     const releasePolicy = optionalReleasePolicy(json, "body");
-    requireReleasePolicyIfExportable(attributes.exportable, releasePolicy !== undefined);
+    requireReleasePolicyMatchesExportable(attributes.exportable, releasePolicy !== undefined);
     return {
       name,
       kty,

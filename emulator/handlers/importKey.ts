@@ -23,7 +23,7 @@ import {
   checkKeyType,
   requireKeyName,
   requireNameNotDeleted,
-  requireReleasePolicyIfExportable,
+  requireReleasePolicyMatchesExportable,
   resolveKeyOps,
 } from "../keyRules.js";
 import type { KeyFamily } from "../keyRules.js";
@@ -140,7 +140,7 @@ export const importKey = defineOperation<ImportKeyRequest>({
       );
     const attributes = optionalAttributes(json, "body");
     const releasePolicy = optionalReleasePolicy(json, "body");
-    requireReleasePolicyIfExportable(attributes.exportable, releasePolicy !== undefined);
+    requireReleasePolicyMatchesExportable(attributes.exportable, releasePolicy !== undefined);
     return {
       name,
       kty,

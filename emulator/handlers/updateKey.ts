@@ -1,12 +1,19 @@
 /**
  * `PATCH /keys/{name}[/{version}]`: key_ops, attributes, tags and release policy of a version
- * (the latest when none is given). An immutable release policy cannot change.
+ * (the latest when none is given). An immutable release policy cannot change, exportability
+ * cannot change at all, and a key that is not exportable cannot be given a release policy: a
+ * PATCH never makes a key releasable (keyRules.ts).
  *
  * @module
  */
 import { badParameter } from "../errors.js";
 import { renderKeyBundle } from "../keyBundle.js";
-import { requireKeyName, requireVersion, resolveKeyOps } from "../keyRules.js";
+import {
+  requireExportabilityUnchanged,
+  requireKeyName,
+  requireVersion,
+  resolveKeyOps,
+} from "../keyRules.js";
 import type { KeyFamily } from "../keyRules.js";
 import { defineOperation } from "../operation.js";
 import type {
@@ -68,9 +75,12 @@ export const updateKey = defineOperation<UpdateKeyRequest>({
     if (effectiveNbf !== undefined && effectiveExp !== undefined && effectiveExp <= effectiveNbf) {
       throw badParameter("attributes.exp must be after attributes.nbf.");
     }
-    if (request.attributes.exportable === false && version.exportable) {
-      throw badParameter("attributes.exportable cannot be turned off once a key is exportable.");
-    }
+    requireExportabilityUnchanged(
+      key.name,
+      version,
+      request.attributes.exportable,
+      request.releasePolicy !== undefined,
+    );
     const changes: KeyVersionChanges = {
       updated: context.now,
       ...(request.keyOps === undefined
@@ -79,9 +89,6 @@ export const updateKey = defineOperation<UpdateKeyRequest>({
       ...(request.attributes.enabled === undefined ? {} : { enabled: request.attributes.enabled }),
       ...(nbf === undefined ? {} : { nbf }),
       ...(exp === undefined ? {} : { exp }),
-      ...(request.attributes.exportable === undefined
-        ? {}
-        : { exportable: request.attributes.exportable }),
       ...(request.tags === undefined ? {} : { tags: request.tags }),
       ...(request.releasePolicy === undefined ? {} : { releasePolicy: request.releasePolicy }),
     };
@@ -89,7 +96,6 @@ export const updateKey = defineOperation<UpdateKeyRequest>({
       ...version,
       keyOps: changes.keyOps ?? version.keyOps,
       enabled: changes.enabled ?? version.enabled,
-      exportable: changes.exportable ?? version.exportable,
       tags: changes.tags ?? version.tags,
       updated: context.now,
       ...(nbf === undefined ? {} : { nbf }),

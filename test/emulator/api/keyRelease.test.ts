@@ -278,6 +278,73 @@ test("a key that is not exportable cannot be released (400 BadParameter KeyNotEx
   t.regex(error.message, /Key release-not-exportable cannot be released: it is not exportable/);
 });
 
+test("a key that is not exportable cannot be given a release policy afterwards (400 BadParameter, AKV.SKR.1005), and stays unreleasable", async (t) => {
+  const client = env.keyClient();
+  const key = await client.createEcKey("release-policy-later", { hsm: true, curve: "P-256" });
+  const error = serviceErrorOf(
+    await t.throwsAsync(
+      client.updateKeyProperties("release-policy-later", key.properties.version!, {
+        releasePolicy: releasePolicy(),
+      }),
+    ),
+  );
+  t.is(error.statusCode, 400);
+  t.is(error.code, "BadParameter");
+  t.is(error.innerCode, "KeyNotExportable");
+  t.regex(
+    error.message,
+    /^AKV\.SKR\.1005: Non-exportable keys must not have release policy\. Key release-policy-later is not exportable/,
+  );
+  const after = await client.getKey("release-policy-later");
+  t.is(after.properties.releasePolicy, undefined);
+  t.false(after.properties.exportable);
+  t.deepEqual(after.properties.updatedOn, key.properties.updatedOn);
+  const release = serviceErrorOf(
+    await t.throwsAsync(client.releaseKey("release-policy-later", attestationToken())),
+  );
+  t.is(release.innerCode, "KeyNotExportable");
+});
+
+test("a key created or imported with a release policy but not exportable is refused (400 BadParameter, AKV.SKR.1005) and not made", async (t) => {
+  const client = env.keyClient();
+  const created = serviceErrorOf(
+    await t.throwsAsync(
+      client.createRsaKey("release-born-policy", {
+        hsm: true,
+        keySize: 2048,
+        releasePolicy: releasePolicy(),
+      }),
+    ),
+  );
+  t.is(created.statusCode, 400);
+  t.is(created.code, "BadParameter");
+  t.is(created.innerCode, "KeyNotExportable");
+  t.regex(
+    created.message,
+    /^AKV\.SKR\.1005: .*attributes\.exportable is not set \(false\): set attributes\.exportable true .* or leave release_policy out/,
+  );
+  const jwk = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({
+    format: "jwk",
+  });
+  const bytes = (member: string | undefined): Uint8Array => Buffer.from(member ?? "", "base64url");
+  const imported = serviceErrorOf(
+    await t.throwsAsync(
+      client.importKey(
+        "release-born-import",
+        { kty: "EC-HSM", crv: "P-256", x: bytes(jwk.x), y: bytes(jwk.y), d: bytes(jwk.d) },
+        { exportable: false, releasePolicy: releasePolicy() },
+      ),
+    ),
+  );
+  t.is(imported.statusCode, 400);
+  t.is(imported.innerCode, "KeyNotExportable");
+  t.regex(imported.message, /attributes\.exportable is false/);
+  for (const name of ["release-born-policy", "release-born-import"]) {
+    const missing = serviceErrorOf(await t.throwsAsync(client.getKey(name)));
+    t.is(missing.statusCode, 404, name);
+  }
+});
+
 test("a KEK cannot be released (403 KeyOperationForbidden): it can only import", async (t) => {
   const client = env.keyClient();
   await client.createRsaKey("release-kek", { hsm: true, keySize: 2048, keyOps: ["import"] });
