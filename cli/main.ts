@@ -85,11 +85,28 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
   }
 }
 
+/**
+ * A line writer for a process stream that goes quiet once its reader has gone: with
+ * `azure-byok inspect f.byok | head` the pipe closes early, and Node reports EPIPE as an 'error'
+ * event that, with no listener, ends the process with a stack trace. The command still finishes
+ * its work (a half-written .byok helps no one); only its remaining lines are dropped.
+ */
+function lineWriter(stream: NodeJS.WriteStream): (line: string) => void {
+  let closed = false;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE" && !closed) throw error;
+    closed = true;
+  });
+  return (line) => {
+    if (!closed) stream.write(`${line}\n`);
+  };
+}
+
 /** The binary's entry point (`cli/bin.cjs`). */
 export function main(argv: readonly string[]): void {
   const io: CommandIo = {
-    stdout: (line) => process.stdout.write(`${line}\n`),
-    stderr: (line) => process.stderr.write(`${line}\n`),
+    stdout: lineWriter(process.stdout),
+    stderr: lineWriter(process.stderr),
     env: process.env,
     cwd: process.cwd(),
   };
@@ -98,7 +115,7 @@ export function main(argv: readonly string[]): void {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`azure-byok: ${String(error)}\n`);
+      io.stderr(`azure-byok: ${String(error)}`);
       process.exitCode = EXIT_FAILURE;
     },
   );
