@@ -13,7 +13,8 @@ const HELP = `Usage: azure-byok demo [--pulumi] [--software] [--dir <dir>]
 Runs the whole BYOK flow on the embedded emulator, showing each step: start the emulator, deploy
 the example stack (examples/emulator: the KEK), write the KEK's public key, make the .byok file
 offline, deploy again (the import), sign in the HSM and verify offline, deploy once more (no
-changes), and print what \`pulumi up\` showed.
+changes), and print what \`pulumi up\` showed. Run it from a clone of the repository (npm ci,
+then npm start): the example stack it deploys is not in the npm package.
 
 Options:
   --pulumi      deploy with the Pulumi CLI on PATH (a local file backend in the demo directory)

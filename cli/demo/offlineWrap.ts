@@ -97,7 +97,10 @@ async function wrapInSoftHsm(
   }
 }
 
-async function wrapInSoftware(options: MakeByokFileOfflineOptions): Promise<OfflineByokFile> {
+async function wrapInSoftware(
+  options: MakeByokFileOfflineOptions,
+  why: string,
+): Promise<OfflineByokFile> {
   const target = await generateTargetKey(options.spec);
   if (!("privateKey" in target)) {
     throw new Error(
@@ -113,7 +116,7 @@ async function wrapInSoftware(options: MakeByokFileOfflineOptions): Promise<Offl
     publicKeyPem: createPublicKey(target.privateKey)
       .export({ type: "spki", format: "pem" })
       .toString(),
-    where: `in software (SoftHSM2 is not installed): generated in this process's memory, never written`,
+    where: `in software (${why}): generated in this process's memory, never written`,
   };
 }
 
@@ -126,7 +129,9 @@ export async function makeByokFileOffline(
   options: MakeByokFileOfflineOptions,
 ): Promise<OfflineByokFile> {
   const softHsm = options.mode === "software" ? undefined : findSoftHsm();
-  return softHsm === undefined
-    ? wrapInSoftware(options)
-    : wrapInSoftHsm(softHsm.modulePath, options);
+  if (softHsm !== undefined) return wrapInSoftHsm(softHsm.modulePath, options);
+  return wrapInSoftware(
+    options,
+    options.mode === "software" ? "asked for with --software" : "SoftHSM2 is not installed",
+  );
 }

@@ -11,6 +11,7 @@
  * @module
  * @internal
  */
+import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { describeKeySpec, parseKeySpec } from "../../byok/index.js";
@@ -55,7 +56,8 @@ export interface RunDemoOptions {
 export interface DemoResult {
   readonly verified: boolean;
   readonly noChangesOnRedeploy: boolean;
-  readonly stateFile: string;
+  /** The driver's state file, or with `pulumiCli` the Pulumi file backend's directory. */
+  readonly stateLocation: string;
   readonly byokFile: string;
   readonly offlineWhere: string;
 }
@@ -95,6 +97,12 @@ export async function runDemo(options: RunDemoOptions): Promise<DemoResult> {
     targetPublicKeyFile: join(dir, `${KEY_NAME}.public.pem`),
   };
 
+  // the npm package ships dist/ only (package.json "files"): the example stack is in a clone
+  if (!existsSync(join(projectDir, "Pulumi.yaml"))) {
+    throw new Error(
+      `the demo deploys ${projectDir}, which is not there: the installed package leaves examples/ out, so run the demo from a clone of the repository (npm ci, then npm start)`,
+    );
+  }
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
 
@@ -127,7 +135,7 @@ export async function runDemo(options: RunDemoOptions): Promise<DemoResult> {
           });
 
     out(
-      `[2/8] Deploying the example stack (${show(projectDir)}) with ${runner.description}, state in ${show(dir)}`,
+      `[2/8] Deploying the example stack (${show(projectDir)}) with ${runner.description}, state in ${show(runner.stateLocation)}`,
     );
     const first = await runner.up(stack);
     printChanges(out, first);
@@ -190,12 +198,12 @@ export async function runDemo(options: RunDemoOptions): Promise<DemoResult> {
     for (const line of second.display) out(`    ${line}`);
     out("");
     out(
-      `Done in ${((Date.now() - started) / 1000).toFixed(1)}s. State: ${show(stateFile)} (no private key; the .byok file only by its SHA-256).`,
+      `Done in ${((Date.now() - started) / 1000).toFixed(1)}s. State: ${show(runner.stateLocation)} (no private key; the .byok file only by its SHA-256).`,
     );
     return {
       verified: proof.verified,
       noChangesOnRedeploy: third.noChanges,
-      stateFile,
+      stateLocation: runner.stateLocation,
       byokFile: stack.byokFile,
       offlineWhere: wrapped.where,
     };

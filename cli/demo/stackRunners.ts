@@ -34,6 +34,8 @@ export interface StackUpResult {
 export interface StackRunner {
   /** How the stack is deployed, for the progress lines. */
   readonly description: string;
+  /** Where the stack's state is kept: the driver's state file, or the Pulumi backend's directory. */
+  readonly stateLocation: string;
   up(settings: StackSettings): Promise<StackUpResult>;
 }
 
@@ -49,6 +51,7 @@ export function offlineRunner(options: {
 }): StackRunner {
   return {
     description: "the offline deployment driver",
+    stateLocation: options.stateFile,
     async up(settings) {
       const result = await deploy({
         projectDir: options.projectDir,
@@ -107,6 +110,13 @@ function run(
  * package's TypeScript sources through tsx and the `azure-byok-source` condition (NODE_OPTIONS),
  * so no build is needed.
  *
+ * The backend is chosen with `PULUMI_BACKEND_URL` rather than `pulumi login`, which would switch
+ * the user's own default backend; the settings go in the environment rather than
+ * `pulumi config set`, which would write the emulator's port into
+ * `examples/emulator/Pulumi.dev.yaml`. Commands: `pulumi stack select --create` (a backend kept
+ * from an earlier run is reused), then per deployment `pulumi up --yes` and
+ * `pulumi stack output --json --show-secrets`.
+ *
  * @param options - the CLI, the project, a work directory for the backend, and the environment.
  */
 export function pulumiCliRunner(options: {
@@ -119,6 +129,7 @@ export function pulumiCliRunner(options: {
   let stackReady = false;
   return {
     description: `the Pulumi CLI (${options.pulumi})`,
+    stateLocation: backend,
     async up(settings) {
       const tsx = pathToFileURL(require.resolve("tsx")).href;
       const env: NodeJS.ProcessEnv = {
@@ -130,6 +141,10 @@ export function pulumiCliRunner(options: {
         PULUMI_SKIP_UPDATE_CHECK: "true",
         NODE_OPTIONS:
           `${process.env.NODE_OPTIONS ?? ""} --conditions=azure-byok-source --import=${tsx}`.trim(),
+        // The language host registers its bundled ts-node for a `typescript: true` project, on
+        // top of tsx; type-checking what tsx already compiled fails ("Unable to compile
+        // TypeScript"). Transpile-only, ts-node passes tsx's output through.
+        PULUMI_NODEJS_TRANSPILE_ONLY: "true",
         AZURE_BYOK_VAULT_URL: settings.vaultUrl,
         AZURE_BYOK_KEK_SIZE: settings.kekSize,
         AZURE_BYOK_BYOK_FILE: settings.byokFile,
@@ -138,11 +153,14 @@ export function pulumiCliRunner(options: {
       const cwd = options.projectDir;
       if (!stackReady) {
         await mkdir(backend, { recursive: true });
-        const init = await run(options.pulumi, ["stack", "init", "dev", "--non-interactive"], {
-          cwd,
-          env,
-        });
-        if (init.code !== 0) throw new Error(`pulumi stack init dev failed: ${init.stderr.trim()}`);
+        const select = await run(
+          options.pulumi,
+          ["stack", "select", "--create", "--stack", "dev", "--non-interactive"],
+          { cwd, env },
+        );
+        if (select.code !== 0) {
+          throw new Error(`pulumi stack select --create dev failed: ${select.stderr.trim()}`);
+        }
         stackReady = true;
       }
       const up = await run(
