@@ -5,7 +5,24 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { byokImportedKeyProvider } from "./providerShells.js";
-import type { KeyAttributesOutput, ReleasePolicyInput } from "./types.js";
+import type { ByokHeaderOutput, KeyAttributesOutput, ReleasePolicy } from "./types.js";
+
+/**
+ * The release policy of an exportable key, as a program gives it: each field may come from
+ * another resource (an attestation authority's URI inside `policy`, for example).
+ */
+export interface ReleasePolicyInput {
+  /**
+   * The policy document, JSON text (`{"version":"1.0.0","anyOf":[…]}`): who may release the key
+   * (attestation authorities and claims). Required. A change is PATCHed in place.
+   */
+  readonly policy: pulumi.Input<string>;
+  /**
+   * When true the policy can never be changed again (the service refuses later changes; the
+   * next `up` that changes it fails). Default false.
+   */
+  readonly immutable?: pulumi.Input<boolean>;
+}
 
 /** The arguments of {@link ByokImportedKey}. */
 export interface ByokImportedKeyArgs {
@@ -29,7 +46,9 @@ export interface ByokImportedKeyArgs {
   readonly curve?: pulumi.Input<"P-256" | "P-256K" | "P-384" | "P-521">;
   /**
    * The KEK's versioned id, usually `kek.kid`. When given, preview fails early if the file was
-   * wrapped for another KEK or KEK version. Never causes a change by itself.
+   * wrapped for another KEK or KEK version. Default: unset, and the file's header is checked
+   * only against `vaultUrl` (a wrong KEK then shows as `ERR_BYOK_REJECTED` at `up`). Never
+   * causes a change by itself.
    */
   readonly kekKid?: pulumi.Input<string>;
   /** Key operations; default: the service's default for the key type. Changed in place. */
@@ -44,7 +63,10 @@ export interface ByokImportedKeyArgs {
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Whether the key can be released (needs `releasePolicy`). Default false. A change imports a new version. */
   readonly exportable?: pulumi.Input<boolean>;
-  /** The release policy of an exportable key. Changed in place. */
+  /**
+   * The release policy of an exportable key; required when `exportable` is true, refused
+   * otherwise. Default: none. Changed in place (unless it was made immutable).
+   */
   readonly releasePolicy?: pulumi.Input<ReleasePolicyInput>;
   /**
    * The target key's public key (SPKI PEM), to prove the HSM now holds the key you meant. Unset
@@ -147,6 +169,12 @@ export class ByokImportedKey extends pulumi.dynamic.Resource {
   declare public readonly byokSha256: pulumi.Output<string>;
   /** The KEK id from the `.byok` header. */
   declare public readonly byokKekKid: pulumi.Output<string>;
+  /**
+   * The `.byok` file's header (`kid`, `alg`, `enc`), `schemaVersion` and `generator`: public
+   * metadata that says which KEK and tool made the current version. Never the ciphertext.
+   * Undefined in state written by a version of this package without it, until the next import.
+   */
+  declare public readonly byokHeader: pulumi.Output<ByokHeaderOutput | undefined>;
   /** The version's attributes: enabled, dates (ISO 8601), recovery level, exportable. */
   declare public readonly attributes: pulumi.Output<KeyAttributesOutput>;
   /** The tags in the vault. */
@@ -159,8 +187,8 @@ export class ByokImportedKey extends pulumi.dynamic.Resource {
   declare public readonly notBefore: pulumi.Output<string | undefined>;
   /** Whether the key is exportable. */
   declare public readonly exportable: pulumi.Output<boolean>;
-  /** The release policy, if any. */
-  declare public readonly releasePolicy: pulumi.Output<ReleasePolicyInput | undefined>;
+  /** The release policy in the vault, if any. */
+  declare public readonly releasePolicy: pulumi.Output<ReleasePolicy | undefined>;
   /** The expected public key, as given. */
   declare public readonly expectedPublicKeyPem: pulumi.Output<string | undefined>;
   /** Whether delete purges. */
@@ -193,6 +221,7 @@ export class ByokImportedKey extends pulumi.dynamic.Resource {
         publicKeyPem: undefined,
         byokSha256: undefined,
         byokKekKid: undefined,
+        byokHeader: undefined,
         attributes: undefined,
         adopted: undefined,
         note: undefined,

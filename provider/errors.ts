@@ -52,7 +52,14 @@ export class ProviderError extends Error {
   constructor(
     code: ProviderErrorCode,
     message: string,
-    options: { cause?: unknown; statusCode?: number; missingRole?: boolean } = {},
+    options: {
+      /** The error this one explains (a `RestError`, say), as `Error.cause`. Default none. */
+      cause?: unknown;
+      /** HTTP status of the failed request. Default `undefined` (not from the service). */
+      statusCode?: number;
+      /** True for a refusal for lack of a role (see {@link ProviderError.missingRole}). Default false. */
+      missingRole?: boolean;
+    } = {},
   ) {
     super(`${code}: ${message}`, options.cause === undefined ? {} : { cause: options.cause });
     this.name = "ProviderError";

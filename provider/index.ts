@@ -7,8 +7,8 @@
 export { ImportKek } from "./importKek.js";
 export type { ImportKekArgs } from "./importKek.js";
 export { ByokImportedKey } from "./byokImportedKey.js";
-export type { ByokImportedKeyArgs } from "./byokImportedKey.js";
-export type { KeyAttributesOutput, ReleasePolicyInput } from "./types.js";
+export type { ByokImportedKeyArgs, ReleasePolicyInput } from "./byokImportedKey.js";
+export type { ByokHeaderOutput, KeyAttributesOutput, ReleasePolicy } from "./types.js";
 export { ProviderError, isProviderError } from "./errors.js";
 export type { ProviderErrorCode } from "./errors.js";
 export { ByokManagedHsm } from "./byokManagedHsm.js";

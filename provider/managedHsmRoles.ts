@@ -7,16 +7,29 @@
  */
 import { createHash } from "node:crypto";
 
-/** The built-in Managed HSM roles and their role definition GUIDs (contracts §4.2). */
+/**
+ * The built-in Managed HSM roles and their role definition GUIDs (contracts §4.2), by the name
+ * `az keyvault role assignment create --role` takes. What each allows is the service's data
+ * actions, summarized.
+ */
 export const MANAGED_HSM_BUILT_IN_ROLES = {
+  /** Security domain download and upload, full backup and restore, role assignments; no key operations. */
   "Managed HSM Administrator": "a290e904-7015-4bba-90c8-60543313cdb4",
+  /** Role assignments, and recover, purge and export of keys; cannot create or import keys. */
   "Managed HSM Crypto Officer": "515eb02d-2335-4d2d-92f2-b1cbdf9c3778",
+  /** Create, import (BYOK), read, update, delete and use keys: what `ImportKek` and `ByokImportedKey` need. */
   "Managed HSM Crypto User": "21dbd100-6940-42c2-9190-5d6cb909625b",
+  /** Role definitions and assignments only. */
   "Managed HSM Policy Administrator": "4bd23610-cdcf-4971-bdee-bdc562cc28e4",
+  /** Read keys, deleted keys and role assignments; no changes. */
   "Managed HSM Crypto Auditor": "2c18b078-7c48-4d3a-af88-5a3a1b3f82b3",
+  /** Read, wrap and unwrap with keys: what a service encrypting data at rest needs. */
   "Managed HSM Crypto Service Encryption User": "33413926-3206-4cdd-b39a-83574fe37a17",
+  /** Release exportable keys under their release policy. */
   "Managed HSM Crypto Service Release User": "21dbd100-6940-42c2-9190-5d6cb909625c",
+  /** Start full backups and back up single keys. */
   "Managed HSM Backup": "7b127d3c-77bd-4e3e-bbe0-dbb8971fa7f8",
+  /** Start full restores and restore single keys. */
   "Managed HSM Restore": "6efe6056-5259-49d2-8b3d-d3d73544b20b",
 } as const;
 

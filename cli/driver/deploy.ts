@@ -7,8 +7,16 @@
  * plugin host exactly as the engine would (`resourceSteps.ts`), keeps a JSON state file
  * (`stateFile.ts`), deletes what the program no longer declares through the provider stored in
  * state, and refuses every other custom resource and every invoke, which need the CLI's plugins.
- * What it leaves out: refresh, import, `protect`, `ignoreChanges`, `replaceOnChanges`, parallel
- * steps, secrets encryption in state, and partial-create failures (`ErrorResourceInitFailed`).
+ *
+ * Steps run as the program registers them: the Pulumi runtime holds a registration until its
+ * inputs and `dependsOn` have resolved, so a resource waits for what it depends on while siblings
+ * that do not depend on each other run at the same time, as with `pulumi up`'s default
+ * (unlimited `--parallel`); their state writes are queued (`stateFile.ts`). Deletions of what
+ * the program dropped run one at a time, in reverse registration order.
+ *
+ * What it leaves out: refresh, import, `protect`, `ignoreChanges`, `replaceOnChanges`, a
+ * `--parallel` limit, secrets encryption in state, and partial-create failures
+ * (`ErrorResourceInitFailed`).
  *
  * @module
  * @internal

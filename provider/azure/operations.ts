@@ -8,7 +8,7 @@
 import type { KeyReleasePolicy } from "@azure/keyvault-keys";
 import { hsmKeyType } from "../../byok/index.js";
 import type { TargetKeyType } from "../../byok/index.js";
-import type { KeyFacts, ReleasePolicyInput, Tags } from "../types.js";
+import type { KeyFacts, ReleasePolicy, Tags } from "../types.js";
 import { isProviderError } from "../errors.js";
 import { mapAzureError } from "./errorMapping.js";
 import type { ErrorContext, KeyOperationName } from "./errorMapping.js";
@@ -48,7 +48,7 @@ function dates(options: KeyAttributeOptions): { notBefore?: Date; expiresOn?: Da
   };
 }
 
-function releasePolicyOf(policy: ReleasePolicyInput | undefined): KeyReleasePolicy | undefined {
+function releasePolicyOf(policy: ReleasePolicy | undefined): KeyReleasePolicy | undefined {
   return policy === undefined
     ? undefined
     : { encodedPolicy: Buffer.from(policy.policy, "utf8"), immutable: policy.immutable ?? false };
@@ -91,7 +91,7 @@ export interface ImportByokKeyOptions extends KeyAttributeOptions {
   readonly curve?: string;
   readonly keyOps?: readonly string[];
   readonly exportable?: boolean;
-  readonly releasePolicy?: ReleasePolicyInput;
+  readonly releasePolicy?: ReleasePolicy;
 }
 
 /** Imports a `.byok` file as a new version of `name` (`PUT /keys/{name}` with `key_hsm`). */
@@ -164,7 +164,7 @@ export async function readKey(
 /** Options of {@link updateKeyVersion}. */
 export interface UpdateKeyVersionOptions extends KeyAttributeOptions {
   readonly keyOps?: readonly string[];
-  readonly releasePolicy?: ReleasePolicyInput;
+  readonly releasePolicy?: ReleasePolicy;
 }
 
 /** PATCHes one version's attributes, tags, key operations and release policy. */

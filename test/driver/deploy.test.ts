@@ -160,6 +160,48 @@ test.serial(
 );
 
 test.serial(
+  "a renamed KEK is replaced: preview shows the replace and changes nothing; up makes the new key, soft-deletes the old one and leaves no pending delete",
+  async (t) => {
+    const s = stack("replace", { kekName: "driver-kek-a" });
+    const first = await s.up();
+    const oldKid = first.outputs.kekKid as string;
+    t.regex(oldKid, /\/keys\/driver-kek-a\//);
+
+    const before = await readFile(s.stateFile, "utf8");
+    const planned = await s.up({ kekName: "driver-kek-b" }, true);
+    t.is(opOf(planned, "kek"), "replace");
+    t.deepEqual(planned.steps.find((step) => step.name === "kek")?.keys, ["name"]);
+    t.is(await readFile(s.stateFile, "utf8"), before, "preview left the state file as it was");
+    await t.throwsAsync(hsm.keyClient().getKey("driver-kek-b"), { message: /driver-kek-b/ });
+    t.is((await hsm.keyClient().getKey("driver-kek-a")).id, oldKid, "preview deleted nothing");
+
+    const replaced = await s.up({ kekName: "driver-kek-b" });
+    t.deepEqual(stepsOf(replaced), ["same Stack:azure-byok-emulator-dev", "replace ImportKek:kek"]);
+    const newKid = replaced.outputs.kekKid as string;
+    t.regex(newKid, /\/keys\/driver-kek-b\/[0-9a-f]{32}$/);
+    const created = await hsm.keyClient().getKey("driver-kek-b");
+    t.is(created.id, newKid);
+    t.deepEqual(created.keyOperations, ["import"]);
+    await t.throwsAsync(hsm.keyClient().getKey("driver-kek-a"), { message: /driver-kek-a/ });
+    const deleted = await hsm.keyClient().getDeletedKey("driver-kek-a");
+    t.is(deleted.id, oldKid, "the old KEK is soft-deleted, recoverable");
+
+    const state = await readState(s.stateFile, "azure-byok-emulator", "dev");
+    t.deepEqual(state.pendingDeletes, [], "the old copy is gone from the pending deletes");
+    const keks = state.resources.filter((r) => r.type.endsWith(":ImportKek"));
+    t.deepEqual(
+      keks.map((r) => r.outputs.kid),
+      [newKid],
+      "state holds the new KEK only",
+    );
+
+    const again = await s.up({ kekName: "driver-kek-b" });
+    t.true(hasNoChanges(again));
+    t.is(again.outputs.kekKid, newKid);
+  },
+);
+
+test.serial(
   "a custom resource that is not dynamic is refused: it needs the Pulumi CLI",
   async (t) => {
     // a project outside the checkout, seeing this package and @pulumi/* as an installed program would
