@@ -6,12 +6,15 @@
  * file's content with its digest form `sha256:<hex>` and leaves the content with the plugin
  * host process (`stageByok`); `create` and `update` run later in that same process during the same
  * `pulumi up` (one plugin process per deployment) and take it back by digest (`takeStagedByok`).
- * State, preview output and every later diff see only the digest.
+ * State, preview output and every later diff see only the digest, and the outputs add the file's
+ * public header ({@link byokHeaderOf}), never its ciphertext.
  *
  * @module
  * @internal
  */
 import { byokSha256 } from "../byok/index.js";
+import type { ByokPackage } from "../byok/index.js";
+import type { ByokHeaderOutput } from "./types.js";
 
 const PREFIX = "sha256:";
 const DIGEST_FORM = /^sha256:[0-9a-f]{64}$/;
@@ -44,4 +47,14 @@ export function stageByok(text: string): string {
 /** The staged content for a digest, if `check` saw it in this process. */
 export function takeStagedByok(digest: string): string | undefined {
   return staged.get(digest);
+}
+
+/**
+ * The parts of a parsed `.byok` file that state records besides its digest: the header and the
+ * file's schema version and generator. All public; the ciphertext is left out on purpose.
+ */
+export function byokHeaderOf(pkg: ByokPackage): ByokHeaderOutput {
+  const { kid, alg, enc } = pkg.header;
+  const header = { kid, alg, enc, schemaVersion: pkg.schemaVersion };
+  return pkg.generator === undefined ? header : { ...header, generator: pkg.generator };
 }

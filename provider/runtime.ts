@@ -12,12 +12,13 @@
  */
 import { parseByokFile, parseKeyId } from "../byok/index.js";
 import type { TargetKeyType } from "../byok/index.js";
-import { byokDigestOf, stageByok, takeStagedByok } from "./byokDigest.js";
+import { byokDigestOf, byokHeaderOf, stageByok, takeStagedByok } from "./byokDigest.js";
 import { ProviderError } from "./errors.js";
 import { decideOnExistingKey, sameSpki } from "./existingKey.js";
 import { IMPORT_KEK_CHANGES, IMPORTED_KEY_CHANGES, planKeyChange } from "./keyDiff.js";
 import type { KeyChangePlan } from "./keyDiff.js";
 import type {
+  ByokHeaderOutput,
   ByokImportedKeyInputs,
   ByokImportedKeyOutputs,
   ImportKekInputs,
@@ -255,7 +256,13 @@ function importedKeyOutputs(
   facts: KeyFacts,
   latestVersion: string,
   news: ByokImportedKeyInputs,
-  extra: { byokSha256: string; byokKekKid: string; adopted: boolean; note?: string },
+  extra: {
+    byokSha256: string;
+    byokKekKid: string;
+    byokHeader: ByokHeaderOutput | undefined;
+    adopted: boolean;
+    note?: string;
+  },
 ): ByokImportedKeyOutputs {
   return plain({
     ...commonOutputs(facts, latestVersion, news),
@@ -265,6 +272,7 @@ function importedKeyOutputs(
     publicKeyPem: facts.publicKeyPem,
     byokSha256: extra.byokSha256,
     byokKekKid: extra.byokKekKid,
+    byokHeader: extra.byokHeader,
     exportable: facts.attributes.exportable ?? news.exportable ?? false,
     releasePolicy: facts.releasePolicy ?? news.releasePolicy,
     expectedPublicKeyPem: news.expectedPublicKeyPem,
@@ -397,7 +405,7 @@ export const byokImportedKeyImplementation = {
     const { text, digest } = stagedByok(news);
     const pkg = parseByokFile(text);
     const layer = await azure();
-    const extra = { byokSha256: digest, byokKekKid: pkg.header.kid };
+    const extra = { byokSha256: digest, byokKekKid: pkg.header.kid, byokHeader: byokHeaderOf(pkg) };
     // Safe to run again after a refusal: the refused call changed nothing, and a key a previous
     // try did import is found and adopted below.
     return withRoleWait(news, "key", async () => {
@@ -444,6 +452,7 @@ export const byokImportedKeyImplementation = {
     const outs = importedKeyOutputs(found.ours, found.latest.version, news, {
       byokSha256: stored.byokSha256 ?? "",
       byokKekKid: stored.byokKekKid ?? "",
+      byokHeader: stored.byokHeader,
       adopted: stored.adopted ?? false,
     });
     return { id: found.ours.versionlessId, props: { ...outs } };
@@ -468,6 +477,7 @@ export const byokImportedKeyImplementation = {
         outs: importedKeyOutputs(facts, facts.version, news, {
           byokSha256: digest,
           byokKekKid: pkg.header.kid,
+          byokHeader: byokHeaderOf(pkg),
           adopted: false,
           note,
         }),
@@ -488,6 +498,7 @@ export const byokImportedKeyImplementation = {
       outs: importedKeyOutputs(facts, stored.latestVersion, news, {
         byokSha256: stored.byokSha256,
         byokKekKid: stored.byokKekKid,
+        byokHeader: stored.byokHeader,
         adopted: stored.adopted,
       }),
     };
