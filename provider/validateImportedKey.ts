@@ -243,7 +243,7 @@ function checkExpectedPublicKey(
   if (kind !== expected) {
     failures.add(
       "expectedPublicKeyPem",
-      `expectedPublicKeyPem is a ${kind ?? "unknown"} key but keyType is ${keyType.kty}: give the public key of the key you wrapped`,
+      `expectedPublicKeyPem is a public key of type "${kind ?? "unknown"}" but keyType is ${keyType.kty}: give the public key of the key you wrapped`,
     );
     return;
   }
@@ -347,7 +347,7 @@ function checkCiphertextFits(
   if (candidates.length === 0) {
     failures.add(
       "byok",
-      `byok.ciphertext is ${length} bytes, which fits no 2048/3072/4096-bit KEK and target key: the file is damaged or not a CKM_RSA_AES_KEY_WRAP package; export it again`,
+      `byok.ciphertext is ${length} bytes, which fits no 2048/3072/4096-bit KEK and target key: the file is damaged or not a CKM_RSA_AES_KEY_WRAP package; export it again (ERR_BYOK_CIPHERTEXT_LENGTH)`,
     );
     return;
   }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { validateImportedKeyInputs } from "../../provider/validateImportedKey.js";
 import { validateImportKekInputs } from "../../provider/validateImportKek.js";
 import { UNKNOWN_VALUE } from "../../provider/unknowns.js";
-import { byokSha256 } from "../../byok/index.js";
+import { byokSha256, plausibleKekSizes } from "../../byok/index.js";
 import { HSM_URL, KEK_VERSION, VAULT_URL, wrappedTarget } from "../harness/byokFixtures.js";
 
 const KEK_KID = `${HSM_URL}/keys/KEKforBYOK/${KEK_VERSION}`;
@@ -166,21 +166,51 @@ test("the .byok header must name kekKid, and a KEK in the same vault", async (t)
   t.regex(badKid.failures[0]!.reason, /has no version/);
 });
 
-test("a .byok header with a bad alg, and a truncated ciphertext, are refused with their codes", async (t) => {
+test("a .byok header with a bad alg is refused with its code", async (t) => {
   const base = await validInputs();
   const json = JSON.parse(base.byok) as { header: { alg: string }; ciphertext: string };
   const badAlg = validateImportedKeyInputs({
     ...base,
     byok: JSON.stringify({ ...json, header: { ...json.header, alg: "RSA-OAEP" } }),
   });
+  t.deepEqual(properties(badAlg), ["byok"]);
   t.regex(badAlg.failures[0]!.reason, /ERR_BYOK_ALG/);
-  const cut = validateImportedKeyInputs({
-    ...base,
-    byok: JSON.stringify({ ...json, ciphertext: json.ciphertext.slice(0, 400) }),
-  });
-  t.deepEqual(properties(cut), ["byok"]);
-  t.regex(cut.failures[0]!.reason, /ERR_BYOK_CIPHERTEXT_LENGTH|fits no/);
   t.deepEqual(properties(validateImportedKeyInputs({ ...base, byok: "" })), ["byok"]);
+});
+
+/** The inputs with the .byok ciphertext cut to its first `bytes` bytes. */
+async function withCiphertextCut(bytes: number) {
+  const base = await validInputs();
+  const json = JSON.parse(base.byok) as { ciphertext: string };
+  const ciphertext = Buffer.from(json.ciphertext, "base64url").subarray(0, bytes);
+  if (ciphertext.length !== bytes)
+    throw new Error(`the fixture's ciphertext is under ${bytes} bytes`);
+  return {
+    ...base,
+    byok: JSON.stringify({ ...json, ciphertext: ciphertext.toString("base64url") }),
+  };
+}
+
+test("a truncated ciphertext is refused in each of its three ways, with ERR_BYOK_CIPHERTEXT_LENGTH", async (t) => {
+  // not a whole number of RFC 5649 blocks after the RSA block
+  const ragged = validateImportedKeyInputs(await withCiphertextCut(300));
+  t.deepEqual(properties(ragged), ["byok"]);
+  t.regex(
+    ragged.failures[0]!.reason,
+    /must be a multiple of 8 bytes.*\(ERR_BYOK_CIPHERTEXT_LENGTH\)$/,
+  );
+  // shorter than the RSA block of the smallest KEK plus one wrapped block
+  const short = validateImportedKeyInputs(await withCiphertextCut(264));
+  t.deepEqual(properties(short), ["byok"]);
+  t.regex(short.failures[0]!.reason, /264 bytes: too short.*\(ERR_BYOK_CIPHERTEXT_LENGTH\)$/);
+  // whole blocks, but after the RSA block of every KEK size the rest fits no target key
+  t.deepEqual(plausibleKekSizes(856), [], "856 bytes fits no KEK size");
+  const fitsNone = validateImportedKeyInputs(await withCiphertextCut(856));
+  t.deepEqual(properties(fitsNone), ["byok"]);
+  t.is(
+    fitsNone.failures[0]!.reason,
+    "byok.ciphertext is 856 bytes, which fits no 2048/3072/4096-bit KEK and target key: the file is damaged or not a CKM_RSA_AES_KEY_WRAP package; export it again (ERR_BYOK_CIPHERTEXT_LENGTH)",
+  );
 });
 
 test("exportable needs a release policy, and a release policy must be JSON on an exportable key", async (t) => {
@@ -207,6 +237,21 @@ test("exportable needs a release policy, and a release policy must be JSON on an
   );
 });
 
+test("a release policy must be an object, and its immutable a boolean", async (t) => {
+  const base = { ...(await validInputs()), exportable: true };
+  for (const releasePolicy of ['{"version":"1.0.0"}', ["policy"], 1]) {
+    const r = validateImportedKeyInputs({ ...base, releasePolicy });
+    t.deepEqual(properties(r), ["releasePolicy"], JSON.stringify(releasePolicy));
+    t.is(r.failures[0]!.reason, 'releasePolicy must be { policy: "<JSON>", immutable?: boolean }');
+  }
+  const immutable = validateImportedKeyInputs({
+    ...base,
+    releasePolicy: { policy: '{"version":"1.0.0","anyOf":[]}', immutable: "yes" },
+  });
+  t.deepEqual(properties(immutable), ["releasePolicy.immutable"]);
+  t.is(immutable.failures[0]!.reason, "releasePolicy.immutable is a string: give true or false");
+});
+
 test("expectedPublicKeyPem must parse, match the key type, and is refused for oct", async (t) => {
   const { text, target } = await wrappedTarget("ec-p256", { kekKid: KEK_KID });
   const base = { vaultUrl: HSM_URL, name: "ec", byok: text, keyType: "EC", curve: "P-256" };
@@ -227,6 +272,23 @@ test("expectedPublicKeyPem must parse, match the key type, and is refused for oc
   t.regex(wrongCurve.failures[0]!.reason, /on curve prime256v1 but curve is P-384/);
   const oct = await validInputs("oct-128", { keyType: "oct", expectedPublicKeyPem: pem });
   t.deepEqual(properties(validateImportedKeyInputs(oct)), ["expectedPublicKeyPem"]);
+  // an EC public key given for an RSA key
+  const rsa = await validInputs("rsa-2048", { expectedPublicKeyPem: pem });
+  const wrongKind = validateImportedKeyInputs(rsa);
+  t.deepEqual(properties(wrongKind), ["expectedPublicKeyPem"]);
+  t.is(
+    wrongKind.failures[0]!.reason,
+    'expectedPublicKeyPem is a public key of type "ec" but keyType is RSA: give the public key of the key you wrapped',
+  );
+});
+
+test("kekKid must be a string", async (t) => {
+  const base = await validInputs();
+  for (const kekKid of [42, { kid: KEK_KID }, [KEK_KID]]) {
+    const r = validateImportedKeyInputs({ ...base, kekKid });
+    t.deepEqual(properties(r), ["kekKid"], JSON.stringify(kekKid));
+    t.is(r.failures[0]!.reason, "kekKid must be the KEK's versioned key id, such as kek.kid");
+  }
 });
 
 test("booleans are checked", async (t) => {
