@@ -3,12 +3,16 @@
  * `existingHsmUri` (so no azure-native resource, which needs the Pulumi CLI) runs through the
  * offline deployment driver, every dynamic child through the real plugin host. The emulator's HSM
  * starts not activated and with only the deployer's Administrator role, so the KEK exists only if
- * the activation and the deployer's role assignments ran first, in order. The state file, as the
- * engine would write it, holds the security domain and the generated private keys only as secrets.
+ * the activation and the deployer's role assignments ran first, in order. The component runs with
+ * its default deployer roles, a labelled role for another identity and a certificates directory.
+ * The state file, as the engine would write it, holds the security domain and the generated
+ * private keys only as secrets.
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import test from "ava";
+import type { AccessToken, TokenCredential } from "@azure/identity";
+import { KeyClient } from "@azure/keyvault-keys";
 import { deploy, hasNoChanges, PACKAGE_ROOT } from "../../cli/driver/index.js";
 import type { DeploymentResult } from "../../cli/driver/index.js";
 import { DEFAULT_IDENTITY } from "../../emulator/index.js";
@@ -18,6 +22,8 @@ import { MANAGED_HSM_ACTIVATION_SECRET_OUTPUTS } from "pulumi-azure-byok";
 import { findLeaks } from "../harness/resourceDriver.js";
 
 const HSM = "component-hsm";
+/** An application the program grants Crypto User by a label; it holds no role before. */
+const APP = { objectId: "00000000-0000-0000-0000-0000000c0a01", name: "component-app" };
 /** `runtime.specialSigKey` and `specialSecretSig`: the wire form of a secret. */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -29,10 +35,12 @@ const config = new pulumi.Config();
 const hsm = new ByokManagedHsm("contoso", {
   existingHsmUri: config.require("hsmUri"),
   deployerObjectId: config.require("deployer"),
-  // one role: the driver saves its state file once per step and two sibling steps at once race
-  // on its temporary file (reported); the engine has no such limit
-  deployerRoles: ["Managed HSM Crypto User"],
-  securityDomain: { quorum: 2, path: config.require("domainPath") },
+  securityDomain: {
+    quorum: 2,
+    path: config.require("domainPath"),
+    certificatesDirectory: config.require("certificatesDirectory"),
+  },
+  roleAssignments: { app: { principalId: config.require("app"), role: "Managed HSM Crypto User" } },
   kek: { name: "component-kek", size: 2048 },
 });
 export const hsmUri = hsm.hsmUri;
@@ -53,7 +61,8 @@ let project: string;
 test.before(async () => {
   emulator = await startTestEmulator({
     vaults: [{ name: HSM, kind: "managedhsm", activated: false }],
-    // given: the deploying identity is only the HSM's Administrator at "/"
+    identities: [DEFAULT_IDENTITY, APP],
+    // given: the deploying identity is only the HSM's Administrator at "/", the app nothing
     roleAssignments: [],
   });
   // inside the package (a git-ignored directory), so the program resolves its packages as an
@@ -82,7 +91,24 @@ function up(preview = false): Promise<DeploymentResult> {
       hsmUri: emulator.emulator.url(HSM),
       deployer: DEFAULT_IDENTITY.objectId,
       domainPath: join(project, "security-domain.json"),
+      certificatesDirectory: join(project, "certificates"),
+      app: APP.objectId,
     },
+  });
+}
+
+/** A KeyClient acting as `objectId`, with a token the emulator issued for it. */
+function clientOf(objectId: string): KeyClient {
+  const credential: TokenCredential = {
+    getToken: (): Promise<AccessToken> =>
+      Promise.resolve({
+        token: emulator.emulator.issueToken({ objectId }),
+        expiresOnTimestamp: Date.now() + 3_600_000,
+      }),
+  };
+  return new KeyClient(emulator.emulator.url(HSM), credential, {
+    disableChallengeResourceVerification: true,
+    retryOptions: { maxRetries: 0 },
   });
 }
 
@@ -119,17 +145,32 @@ test.serial(
     );
 
     const result = await up();
+    const steps = result.steps.map((s) => `${s.op} ${s.type.split(":").at(-1) ?? ""}:${s.name}`);
     t.deepEqual(
-      result.steps.map((s) => `${s.op} ${s.type.split(":").at(-1) ?? ""}:${s.name}`),
+      [...steps].sort(),
       [
         "create Stack:byok-component-dev",
         "create ByokManagedHsm:contoso",
         "create ManagedHsmActivation:contoso-activation",
         "create ManagedHsmRoleAssignment:contoso-deployer-crypto-user",
+        "create ManagedHsmRoleAssignment:contoso-deployer-crypto-officer",
+        "create ManagedHsmRoleAssignment:contoso-role-app",
         "create ImportKek:contoso-kek",
-      ],
+      ].sort(),
     );
-    for (const child of ["contoso-activation", "contoso-deployer-crypto-user", "contoso-kek"]) {
+    // sibling assignments finish in any order; what depends on what finishes after it
+    const at = (name: string): number => result.steps.findIndex((s) => s.name === name);
+    const assignments = [
+      "contoso-deployer-crypto-user",
+      "contoso-deployer-crypto-officer",
+      "contoso-role-app",
+    ];
+    for (const assignment of assignments) {
+      t.true(at("contoso-activation") < at(assignment), `${assignment} after the activation`);
+    }
+    t.true(at("contoso-deployer-crypto-user") < at("contoso-kek"), "the KEK after Crypto User");
+    t.true(at("contoso-deployer-crypto-officer") < at("contoso-kek"), "and after Crypto Officer");
+    for (const child of ["contoso-activation", ...assignments, "contoso-kek"]) {
       const step = result.steps.find((s) => s.name === child);
       t.regex(step?.parent ?? "", /ByokManagedHsm::contoso$/, `${child} is under the component`);
     }
@@ -147,6 +188,19 @@ test.serial(
     const domainPath = join(project, "security-domain.json");
     t.is(await readFile(domainPath, "utf8"), String(domain));
     t.is((await stat(domainPath)).mode & 0o777, 0o600);
+    // generated certificates are public (0644), their private keys secret (0600)
+    const certificates = join(project, "certificates");
+    for (const [i, pem] of (result.outputs.certificatePems as string[]).entries()) {
+      const certificate = join(certificates, `certificate-${i}.pem`);
+      const key = join(certificates, `certificate-${i}.key.pem`);
+      t.is(await readFile(certificate, "utf8"), pem);
+      t.is((await stat(certificate)).mode & 0o777, 0o644);
+      t.is(await readFile(key, "utf8"), privateKeys[i]);
+      t.is((await stat(key)).mode & 0o777, 0o600);
+    }
+
+    // the labelled role: the app, which held no role, now reads keys (Crypto User at /keys)
+    t.is((await clientOf(APP.objectId).getKey("component-kek")).id, kekKid);
 
     // The activation registered its domain and keys as additionalSecretOutputs: the engine hands
     // them back (and stores them) as secrets, while its other outputs stay plain.
