@@ -52,6 +52,7 @@ function sizes(smoke: boolean) {
     ? {
         preview: 20,
         previewRounds: 1,
+        scriptReads: 2,
         deploy: 3,
         deployRounds: 1,
         coldRounds: 1,
@@ -65,6 +66,7 @@ function sizes(smoke: boolean) {
     : {
         preview: 1000,
         previewRounds: 3,
+        scriptReads: 30,
         deploy: 100,
         deployRounds: 2,
         coldRounds: 5,
@@ -157,6 +159,7 @@ async function run(options: Options): Promise<void> {
             byokProvider: providers.byokImportedKey,
             resources: n.preview,
             rounds: n.previewRounds,
+            scriptReads: n.scriptReads,
           }),
       ),
     );

@@ -1,0 +1,156 @@
+/**
+ * Check + Diff through the plugin host with the client's own protobuf work taken out of the
+ * timed window. The engine that calls the host in a real preview is Go, whose encoding of a
+ * request costs a few microseconds; this benchmark's client is Node (`@grpc/grpc-js` with the
+ * `google-protobuf` Struct codec), whose encoding and decoding cost more than the host's whole
+ * answer. So each request is encoded before the clock starts, sent as bytes over the same HTTP/2
+ * transport to the same host, and each answer is kept as bytes and decoded after the clock stops
+ * (and checked then: no failure, no change, Check's inputs as expected). Everything the host
+ * does, and the transport, stays inside the window; Diff is still sent only after Check's answer
+ * arrived, one resource after another, as the engine's step generator calls them.
+ *
+ * @module
+ */
+import { isDeepStrictEqual } from "node:util";
+import type * as GrpcJs from "@grpc/grpc-js";
+import { nowMs } from "./stats.js";
+
+/* eslint-disable @typescript-eslint/no-require-imports -- the generated protos are CommonJS without an exports map */
+const grpc = require("@grpc/grpc-js") as typeof GrpcJs;
+const providerPb = require("@pulumi/pulumi/proto/provider_pb.js") as Record<string, PbMessageClass>;
+const structPb = require("google-protobuf/google/protobuf/struct_pb.js") as {
+  Struct: { fromJavaScript(value: Record<string, unknown>): unknown };
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+type PbMessage = Record<string, (...args: unknown[]) => unknown> & {
+  serializeBinary(): Uint8Array;
+};
+interface PbMessageClass {
+  new (): PbMessage;
+  deserializeBinary(bytes: Uint8Array): PbMessage;
+}
+
+/** One resource of the preview: what the engine sends it. */
+export interface PreviewResource {
+  readonly urn: string;
+  readonly id: string;
+  /** The stored inputs and outputs (Check's olds, Diff's olds). */
+  readonly inputs: Record<string, unknown>;
+  readonly outputs: Record<string, unknown>;
+  /** The program's new inputs (Check's news). */
+  readonly news: Record<string, unknown>;
+  /** What Check answers for `news`; Diff's news. */
+  readonly checked: Record<string, unknown>;
+}
+
+interface Encoded {
+  readonly urn: string;
+  readonly check: Buffer;
+  readonly diff: Buffer;
+}
+
+function encode(name: string, fields: Record<string, unknown>): Buffer {
+  const Ctor = providerPb[name];
+  if (Ctor === undefined) throw new Error(`no message ${name}`);
+  const message = new Ctor();
+  for (const [field, value] of Object.entries(fields)) {
+    const setter = message[`set${field}`];
+    if (setter === undefined) throw new Error(`${name} has no field ${field}`);
+    setter.call(message, value);
+  }
+  return Buffer.from(message.serializeBinary());
+}
+
+function encodeResource(r: PreviewResource, provider: string | undefined): Encoded {
+  const parts = r.urn.split("::");
+  const common = { Urn: r.urn, Name: parts[3] ?? "", Type: parts[2] ?? "" };
+  const news = provider === undefined ? r.news : { ...r.news, __provider: provider };
+  const checked = provider === undefined ? r.checked : news;
+  return {
+    urn: r.urn,
+    check: encode("CheckRequest", {
+      ...common,
+      Olds: structPb.Struct.fromJavaScript(r.inputs),
+      News: structPb.Struct.fromJavaScript(news),
+    }),
+    diff: encode("DiffRequest", {
+      ...common,
+      Id: r.id,
+      Olds: structPb.Struct.fromJavaScript(r.outputs),
+      News: structPb.Struct.fromJavaScript(checked),
+    }),
+  };
+}
+
+const identity = (bytes: Buffer): Buffer => bytes;
+
+/**
+ * One preview over `resources` through the host at `port`, requests encoded up front; returns
+ * the milliseconds per resource (Check sent → Diff answered). With `provider`, every request
+ * carries that `__provider` instead (the do-nothing floor), and Check is expected to echo news.
+ *
+ * @throws when an answer, decoded after the run, is a failure, a change or other inputs.
+ */
+export async function previewPreEncoded(
+  port: number,
+  resources: readonly PreviewResource[],
+  provider?: string,
+): Promise<number[]> {
+  const encoded = resources.map((r) => encodeResource(r, provider));
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const call = (method: "Check" | "Diff", bytes: Buffer): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      client.makeUnaryRequest(
+        `/pulumirpc.ResourceProvider/${method}`,
+        identity,
+        identity,
+        bytes,
+        (error, answer) => {
+          if (error !== null || answer === undefined) reject(error ?? new Error("no answer"));
+          else resolve(answer);
+        },
+      );
+    });
+  try {
+    // one untimed call opens the HTTP/2 connection, as the engine's is open before the preview
+    const first = encoded[0];
+    if (first !== undefined) await call("Check", first.check);
+    const times: number[] = [];
+    const answers: Array<{ check: Buffer; diff: Buffer }> = [];
+    for (const r of encoded) {
+      const start = nowMs();
+      const check = await call("Check", r.check);
+      const diff = await call("Diff", r.diff);
+      times.push(nowMs() - start);
+      answers.push({ check, diff });
+    }
+    answers.forEach((answer, i) => {
+      verify(answer, resources[i]!, provider);
+    });
+    return times;
+  } finally {
+    client.close();
+  }
+}
+
+function verify(
+  answer: { check: Buffer; diff: Buffer },
+  resource: PreviewResource,
+  provider: string | undefined,
+): void {
+  const check = providerPb.CheckResponse!.deserializeBinary(answer.check);
+  const failures = (check.getFailuresList?.() as unknown[] | undefined) ?? [];
+  const inputs = (
+    check.getInputs?.() as { toJavaScript(): Record<string, unknown> }
+  ).toJavaScript();
+  const expected =
+    provider === undefined ? resource.checked : { ...resource.news, __provider: provider };
+  const diff = providerPb.DiffResponse!.deserializeBinary(answer.diff);
+  const changes = diff.getChanges?.() as number;
+  if (failures.length > 0 || !isDeepStrictEqual(inputs, expected) || changes !== 1) {
+    throw new Error(
+      `the pre-encoded preview of ${resource.urn} did not answer as the plain one did: ${failures.length} failure(s), changes ${changes}, inputs ${isDeepStrictEqual(inputs, expected) ? "as expected" : "different"}`,
+    );
+  }
+}
