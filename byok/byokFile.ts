@@ -13,7 +13,7 @@ import type { KeyId } from "./keyId.js";
 import { describeKeySpec, EC_CURVES, RSA_KEY_SIZES } from "./keyTypes.js";
 import type { KeySpec } from "./keyTypes.js";
 import { loadKekPublicKey } from "./kekPublicKey.js";
-import type { KekPublicKeyInput } from "./kekPublicKey.js";
+import type { KekPublicKey, KekPublicKeyInput } from "./kekPublicKey.js";
 import { wrappedLength } from "./aesKeyWrapPad.js";
 import { rsaAesKeyUnwrap, rsaAesKeyWrap } from "./rsaAesKeyWrap.js";
 import type { RsaAesKeyWrapOptions } from "./rsaAesKeyWrap.js";
@@ -54,6 +54,13 @@ export interface ParseByokFileOptions {
    * to hold an RSA block of that size and a wrapped key of a plausible length.
    */
   readonly kekModulusBytes?: number;
+  /**
+   * The KEK's public key, when known (from {@link loadKekPublicKey}). It sets the modulus size
+   * (`kekModulusBytes` is then ignored), and the RSA block must also be an integer below the
+   * KEK's modulus: one that is not cannot be an RSA ciphertext for that key
+   * (`ERR_BYOK_KEK_MISMATCH`). A block below it proves nothing: only the private key can.
+   */
+  readonly kekPublicKey?: KekPublicKey;
   /** The property the file came from, used in messages; default `byok`. */
   readonly what?: string;
 }
@@ -159,13 +166,14 @@ export function plausibleKekSizes(ciphertextBytes: number): number[] {
  * @throws ByokError with a code for each way a file can be wrong: `ERR_BYOK_NOT_JSON`,
  *   `ERR_BYOK_MISSING_FIELD`, `ERR_BYOK_FIELD_TYPE`, `ERR_BYOK_SCHEMA_VERSION`, `ERR_BYOK_ALG`,
  *   `ERR_BYOK_ENC`, `ERR_BYOK_KID`, `ERR_BYOK_ENCODING`, `ERR_BYOK_CIPHERTEXT_LENGTH`,
- *   `ERR_BYOK_KEK_SIZE_MISMATCH`.
+ *   `ERR_BYOK_KEK_SIZE_MISMATCH`, `ERR_BYOK_KEK_MISMATCH`.
  */
 export function parseByokFile(
   file: string | Uint8Array,
   options: ParseByokFileOptions = {},
 ): ByokPackage {
-  const { kekModulusBytes, what = "byok" } = options;
+  const { kekPublicKey, what = "byok" } = options;
+  const kekModulusBytes = kekPublicKey?.modulusBytes ?? options.kekModulusBytes;
   const text = (typeof file === "string" ? file : Buffer.from(file).toString("utf8")).replace(
     /^\uFEFF/,
     "",
@@ -238,6 +246,7 @@ export function parseByokFile(
     `${what}.ciphertext`,
   );
   checkCiphertextLength(ciphertext.length, kekModulusBytes, what);
+  if (kekPublicKey !== undefined) checkRsaBlockBelowModulus(ciphertext, kekPublicKey, kid, what);
   const base = {
     schemaVersion,
     header: { kid, alg: BYOK_ALG, enc: BYOK_ENC },
@@ -276,6 +285,27 @@ function checkCiphertextLength(
           : `: it fits no KEK size with a key type Azure imports (RSA 2048-4096, EC P-256/P-256K/P-384/P-521, AES 128-256); wrap the target key again with this KEK's public key`),
     );
   }
+}
+
+/**
+ * RSADP (RFC 8017 §5.1.2) takes only a ciphertext below the modulus, so an RSA block that is not
+ * cannot have been made with this KEK's public key. This catches some files wrapped for another
+ * KEK whose length also fits this KEK's size (an oct-256 file for RSA-4096 is as long as an EC
+ * one for RSA-3072): those whose bytes there happen to exceed the modulus, less than half of
+ * them. Passing proves nothing.
+ */
+function checkRsaBlockBelowModulus(
+  ciphertext: Buffer,
+  kek: KekPublicKey,
+  kid: string,
+  what: string,
+): void {
+  const block = ciphertext.subarray(0, kek.modulusBytes);
+  if (BigInt(`0x${block.toString("hex")}`) < kek.modulus) return;
+  throw new ByokError(
+    "ERR_BYOK_KEK_MISMATCH",
+    `${what}.ciphertext's first ${kek.modulusBytes} bytes, read as an integer, are not below the modulus of the RSA-${kek.sizeBits} KEK (${kek.what}), so they are no RSA block made with that key: the file (header.kid ${kid}) was wrapped for another KEK; wrap the target key again with this KEK's public key`,
+  );
 }
 
 /** Options of {@link buildByokFile}. */
@@ -362,7 +392,7 @@ export function buildByokFile(
     });
     return {
       text,
-      package: parseByokFile(text, { kekModulusBytes: kek.modulusBytes }),
+      package: parseByokFile(text, { kekPublicKey: kek }),
       targetSpec: targetKey.spec,
     };
   } finally {

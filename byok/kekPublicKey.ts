@@ -20,6 +20,10 @@ export interface KekPublicKey {
   readonly sizeBits: RsaKeySize;
   /** The modulus size in bytes: the length of the RSA block at the start of the ciphertext. */
   readonly modulusBytes: number;
+  /** The modulus `n`: an RSA ciphertext for this key is an integer below it (RFC 8017 §5.1.2). */
+  readonly modulus: bigint;
+  /** What the key was called when loaded (a file, a property), for messages. */
+  readonly what: string;
 }
 
 function toKeyObject(input: KekPublicKeyInput): KeyObject {
@@ -68,5 +72,7 @@ export function loadKekPublicKey(
       `${what} is RSA-${bits}: a KEK is RSA 2048, 3072 or 4096 bits`,
     );
   }
-  return { key, sizeBits: bits, modulusBytes: bits / 8 };
+  const n = key.export({ format: "jwk" }).n ?? "";
+  const modulus = BigInt(`0x${Buffer.from(n, "base64url").toString("hex") || "0"}`);
+  return { key, sizeBits: bits, modulusBytes: bits / 8, modulus, what };
 }

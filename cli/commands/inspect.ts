@@ -25,10 +25,12 @@ const HELP = `Usage: azure-byok inspect <file.byok> [--kek-pem <kek.pem>] [--jso
 Validates a .byok key transfer package as Key Vault / Managed HSM import reads it (JSON shape,
 schema_version 1.0 or 1.0.0, alg "dir", enc "CKM_RSA_AES_KEY_WRAP", a versioned KEK key id,
 base64url or base64 ciphertext, lengths) and prints its header, generator and sizes, the KEK sizes
-its length fits, and the target key types it can hold.
+its length fits, and the target key types it can hold. Lengths overlap: when more than one KEK
+size fits, it says the size is ambiguous rather than pick one.
 
   --kek-pem <file>   the KEK's public key (as for 'azure-byok wrap'): also check that the file's
-                     RSA block is this KEK's size and the rest is a wrapped key it can hold
+                     RSA block is this KEK's size and, read as an integer, below its modulus, and
+                     that the rest is a wrapped key it can hold
   --json             print one JSON object instead of lines (errors too: {"error": {code, message}})
 
 What it cannot check: that the file was wrapped with this KEK's key pair, and that the wrapped
@@ -154,7 +156,15 @@ function inspectFile(
       `${path}.ciphertext is ${length} bytes: no KEK size (RSA 2048, 3072, 4096) leaves a wrapped key of a type Azure imports; the file is truncated, damaged or holds an unsupported key`,
     );
   }
-  io.stdout(`fits KEK sizes  ${fits.map((fit) => `RSA-${fit.kekBits}`).join(", ")}`);
+  // Lengths overlap (an oct-256 file for RSA-4096 is as long as an EC one for RSA-3072): with
+  // more than one size, the length cannot say which KEK the file was wrapped for.
+  const ambiguous = fits.length > 1;
+  io.stdout(
+    `fits KEK sizes  ${fits.map((fit) => `RSA-${fit.kekBits}`).join(", ")}` +
+      (ambiguous
+        ? ` (ambiguous: the length alone cannot tell which${kekPemPath === undefined ? "; --kek-pem checks a KEK" : ""})`
+        : ""),
+  );
   for (const fit of fits) io.stdout(`  ${describeFit(fit)}`);
 
   const json: Record<string, unknown> = {
@@ -167,6 +177,7 @@ function inspectFile(
     generator: pkg.generator ?? null,
     ciphertext: { bytes: length, encoding },
     kekFits: fits,
+    kekSizeAmbiguous: ambiguous,
   };
   if (kekPemPath !== undefined) {
     const kekKey = loadKekFile(
@@ -174,10 +185,23 @@ function inspectFile(
       "--kek-pem",
       kekPemPath,
     );
-    parseByokFile(bytes, { what: path, kekModulusBytes: kekKey.modulusBytes });
+    // Refuses a length that does not fit this KEK, and an RSA block not below its modulus.
+    parseByokFile(bytes, { what: path, kekPublicKey: kekKey });
     const fit = fitFor(kekKey.sizeBits, length);
-    io.stdout(`KEK check       fits the ${describeFit(fit)} (from ${kekPemPath})`);
-    json.kekCheck = { kekPem: kekPemPath, ...fit };
+    const others = fits.filter((other) => other.kekBits !== kekKey.sizeBits);
+    const checked = `the RSA-${fit.kekBits} KEK (from ${kekPemPath}): RSA block ${fit.rsaBlockBytes} bytes, below its modulus, + wrapped key ${fit.wrappedKeyBytes} bytes, which can hold ${fit.targets.join(", ")}`;
+    io.stdout(
+      others.length === 0
+        ? `KEK check       fits ${checked}`
+        : `KEK check       ambiguous: consistent with ${checked}; but the length also fits an ${others.map((other) => `RSA-${other.kekBits}`).join(" or ")} KEK, so it may have been wrapped for another KEK: compare header.kid with this KEK's key id`,
+    );
+    json.kekCheck = {
+      kekPem: kekPemPath,
+      ...fit,
+      rsaBlockBelowModulus: true,
+      ambiguous: others.length > 0,
+      alsoFitsKekBits: others.map((other) => other.kekBits),
+    };
   }
   io.stdout(
     "not checked     that the KEK's key pair wrapped it and the wrapped key is intact: only the KEK's private key can tell (the import does)",

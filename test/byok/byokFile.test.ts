@@ -10,6 +10,7 @@ import {
   byokSha256,
   encodeTargetKey,
   KEY_SPEC_NAMES,
+  loadKekPublicKey,
   oaepEncryptAesKey,
   parseByokFile,
   parseKeySpec,
@@ -19,6 +20,7 @@ import {
 import type { ByokErrorCode, TargetKey } from "../../byok/index.js";
 import { throwsByok } from "../harness/assertByok.js";
 import { KEK_KID, memoTargetKey, rsaPair } from "../harness/keys.js";
+import { wrappedForRsa4096 } from "../harness/wrappedForLargerKek.js";
 
 /** A valid file for the 2048-bit test KEK, as a JSON object to edit. */
 async function validFile(spec = "oct-256"): Promise<Record<string, unknown>> {
@@ -262,6 +264,47 @@ test("a file for a 2048-bit KEK checked against a 4096-bit KEK fails with ERR_BY
     "ERR_BYOK_KEK_SIZE_MISMATCH",
     /does not fit a 4096-bit KEK's 512-byte RSA block followed by a wrapped key \(it fits a 2048-bit KEK\): the file was wrapped for another KEK; wrap the target key again with this KEK's public key/,
   );
+});
+
+test("an oct-256 file for an RSA-4096 KEK, checked against an RSA-3072 KEK its length also fits, is refused when its RSA block is not below that KEK's modulus", async (t) => {
+  const { text, kek3072Pem } = await wrappedForRsa4096("above");
+  // The length alone fits the RSA-3072 KEK (384-byte block + an EC key's 168 bytes).
+  t.notThrows(() => parseByokFile(text, { kekModulusBytes: 384 }));
+  throwsByok(
+    t,
+    () =>
+      parseByokFile(text, {
+        kekPublicKey: loadKekPublicKey(kek3072Pem, "--kek-pem kek3072.pem"),
+      }),
+    "ERR_BYOK_KEK_MISMATCH",
+    new RegExp(
+      `^byok\\.ciphertext's first 384 bytes, read as an integer, are not below the modulus of the RSA-3072 KEK \\(--kek-pem kek3072\\.pem\\), so they are no RSA block made with that key: the file \\(header\\.kid ${KEK_KID}\\) was wrapped for another KEK; wrap the target key again with this KEK's public key$`,
+    ),
+  );
+});
+
+test("an RSA block of all ones is above every KEK's modulus, and a block made with the KEK is below it", async (t) => {
+  const kek = await rsaPair(2048);
+  const kekPublicKey = loadKekPublicKey(kek.publicKeyPem);
+  const file = await validFile();
+  t.notThrows(() => parseByokFile(JSON.stringify(file), { kekPublicKey }));
+  const ciphertext = Buffer.from(file.ciphertext as string, "base64url");
+  ciphertext.fill(0xff, 0, 256);
+  const text = JSON.stringify({ ...file, ciphertext: ciphertext.toString("base64url") });
+  throwsByok(
+    t,
+    () => parseByokFile(text, { kekPublicKey }),
+    "ERR_BYOK_KEK_MISMATCH",
+    /not below the modulus of the RSA-2048 KEK \(the KEK public key\)/,
+  );
+  // The same bytes with only the size known: the length check cannot see it.
+  t.notThrows(() => parseByokFile(text, { kekModulusBytes: 256 }));
+});
+
+test("the KEK public key sets the modulus size: kekModulusBytes beside it is ignored", async (t) => {
+  const kekPublicKey = loadKekPublicKey((await rsaPair(2048)).publicKeyPem);
+  const text = JSON.stringify(await validFile());
+  t.notThrows(() => parseByokFile(text, { kekPublicKey, kekModulusBytes: 512 }));
 });
 
 test("a ciphertext that fits no KEK size with the known KEK says so", async (t) => {

@@ -5,6 +5,7 @@ import type { ExecutionContext } from "ava";
 import { buildByokFile } from "../../byok/index.js";
 import { cli, tempDir } from "../harness/cliRun.js";
 import { KEK_KID, memoTargetKey, rsaPair } from "../harness/keys.js";
+import { wrappedForRsa4096 } from "../harness/wrappedForLargerKek.js";
 
 /** A temp dir with kek.pem (2048-bit) and good.byok wrapping `spec` for it. */
 async function workDir(t: ExecutionContext, spec = "rsa-2048"): Promise<string> {
@@ -54,7 +55,10 @@ test("wrap --generate then inspect shows the header, generator, sizes and what t
     out,
     /RSA-2048 KEK: RSA block 256 bytes \+ wrapped key \d+ bytes, which can hold RSA-2048$/m,
   );
-  t.regex(out, /^KEK check {7}fits the RSA-2048 KEK: .* \(from kek\.pem\)$/m);
+  t.regex(
+    out,
+    /^KEK check {7}fits the RSA-2048 KEK \(from kek\.pem\): RSA block 256 bytes, below its modulus, \+ wrapped key \d+ bytes, which can hold RSA-2048$/m,
+  );
   t.regex(out, /^not checked {5}that the KEK's key pair wrapped it/m);
 });
 
@@ -66,6 +70,66 @@ test("inspect --kek-pem with a KEK of another size exits 3 with ERR_BYOK_KEK_SIZ
   t.regex(
     result.stderr,
     /does not fit a 4096-bit KEK's 512-byte RSA block .*\(it fits a 2048-bit KEK\).* \[ERR_BYOK_KEK_SIZE_MISMATCH\]$/,
+  );
+});
+
+test("inspect of a file whose length fits two KEK sizes says the size is ambiguous, not which it fits", async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, "o256.byok"), (await wrappedForRsa4096("below")).text);
+  const result = await cli(["inspect", "o256.byok"], dir);
+  t.is(result.code, 0, result.stderr);
+  t.regex(
+    result.stdout,
+    /^fits KEK sizes {2}RSA-3072, RSA-4096 \(ambiguous: the length alone cannot tell which; --kek-pem checks a KEK\)$/m,
+  );
+  t.regex(
+    result.stdout,
+    /^ {2}RSA-3072 KEK: .*which can hold EC P-256, EC P-256K, EC P-384, EC P-521$/m,
+  );
+  t.regex(
+    result.stdout,
+    /^ {2}RSA-4096 KEK: RSA block 512 bytes \+ wrapped key 40 bytes, which can hold oct-256$/m,
+  );
+  t.notRegex(result.stdout, /^KEK check/m);
+  const json = await cli(["inspect", "o256.byok", "--json"], dir);
+  t.true((JSON.parse(json.stdout) as { kekSizeAmbiguous: boolean }).kekSizeAmbiguous);
+});
+
+test("inspect --kek-pem with a KEK whose size the length fits, but not alone, says it is consistent and ambiguous, not that it fits", async (t) => {
+  const dir = tempDir(t);
+  const { text, kek3072Pem } = await wrappedForRsa4096("below");
+  writeFileSync(join(dir, "o256.byok"), text);
+  writeFileSync(join(dir, "kek3072.pem"), kek3072Pem);
+  const result = await cli(["inspect", "o256.byok", "--kek-pem", "kek3072.pem"], dir);
+  t.is(result.code, 0, result.stderr);
+  t.regex(
+    result.stdout,
+    /^fits KEK sizes {2}RSA-3072, RSA-4096 \(ambiguous: the length alone cannot tell which\)$/m,
+  );
+  t.regex(
+    result.stdout,
+    /^KEK check {7}ambiguous: consistent with the RSA-3072 KEK \(from kek3072\.pem\): RSA block 384 bytes, below its modulus, \+ wrapped key 168 bytes, which can hold EC P-256, EC P-256K, EC P-384, EC P-521; but the length also fits an RSA-4096 KEK, so it may have been wrapped for another KEK: compare header\.kid with this KEK's key id$/m,
+  );
+  t.notRegex(result.stdout, /fits the RSA-3072/);
+  const json = await cli(["inspect", "o256.byok", "--kek-pem", "kek3072.pem", "--json"], dir);
+  const report = JSON.parse(json.stdout) as {
+    kekCheck: { kekBits: number; ambiguous: boolean; alsoFitsKekBits: number[] };
+  };
+  t.is(report.kekCheck.kekBits, 3072);
+  t.true(report.kekCheck.ambiguous);
+  t.deepEqual(report.kekCheck.alsoFitsKekBits, [4096]);
+});
+
+test("inspect --kek-pem refuses a file whose RSA block is not below the KEK's modulus (exit 3, ERR_BYOK_KEK_MISMATCH naming the KEK)", async (t) => {
+  const dir = tempDir(t);
+  const { text, kek3072Pem } = await wrappedForRsa4096("above");
+  writeFileSync(join(dir, "o256.byok"), text);
+  writeFileSync(join(dir, "kek3072.pem"), kek3072Pem);
+  const result = await cli(["inspect", "o256.byok", "--kek-pem", "kek3072.pem"], dir);
+  t.is(result.code, 3);
+  t.regex(
+    result.stderr,
+    /o256\.byok\.ciphertext's first 384 bytes, read as an integer, are not below the modulus of the RSA-3072 KEK \(--kek-pem kek3072\.pem\), so they are no RSA block made with that key: the file \(header\.kid \S+\) was wrapped for another KEK; wrap the target key again with this KEK's public key \[ERR_BYOK_KEK_MISMATCH\]$/,
   );
 });
 
