@@ -10,7 +10,7 @@
 import { accessDenied, hsmNotActivated } from "./errors.js";
 import type { VaultRuntime } from "./operation.js";
 import { isHsmActivated } from "./securityDomain/activation.js";
-import type { KeyStore } from "./store/keyStore.js";
+import type { KeyStoreReader } from "./store/keyStore.js";
 import type { Route, RouteParams } from "./routes.js";
 import type { TokenIdentity } from "./tokens.js";
 
@@ -37,7 +37,7 @@ export const allowAnyAuthenticatedIdentity: RbacDecision = () => true;
 export interface AuthorizeOptions {
   readonly decide: RbacDecision;
   /** Where the HSM's activation is recorded. */
-  readonly store: KeyStore;
+  readonly store: KeyStoreReader;
 }
 
 /** The RBAC scope of a call: the key's, the keys collection's, or the HSM's. */

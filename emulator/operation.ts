@@ -6,7 +6,7 @@
  * @module
  */
 import type { ReleaseSigner } from "./keyRelease.js";
-import type { KeyStore, StoreMutation } from "./store/keyStore.js";
+import type { KeyStoreReader, StoreMutation } from "./store/keyStore.js";
 import type { TokenIdentity } from "./tokens.js";
 import type { RouteParams } from "./routes.js";
 
@@ -37,7 +37,11 @@ export interface HandlerContext {
   readonly vault: VaultRuntime;
   /** `https://host:port` as the client addressed it: key ids use it (contracts §3.1). */
   readonly vaultUrl: string;
-  readonly store: KeyStore;
+  /**
+   * The vault's state. A write (a route marked `writes`) reads it with every write accepted
+   * before it applied; anything else reads what is durable.
+   */
+  readonly store: KeyStoreReader;
   readonly identity: TokenIdentity;
   readonly requestId: string;
   readonly apiVersion: string;

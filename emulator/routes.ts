@@ -54,6 +54,12 @@ export interface Route {
   readonly dataAction: string;
   /** Served before activation too: the security domain download is what activates (§4.3). */
   readonly beforeActivation?: boolean;
+  /**
+   * The operation changes the vault: it runs through the store's write queue, one at a time per
+   * vault, deciding on every write accepted before it (`KeyStore.write`). Reads and crypto
+   * operations that change nothing do not wait.
+   */
+  readonly writes?: true;
 }
 
 const HSM = "Microsoft.KeyVault/managedHsm";
@@ -65,18 +71,21 @@ export const ROUTES: readonly Route[] = [
     method: "POST",
     pattern: "/keys/restore",
     operation: "restoreKey",
+    writes: true,
     dataAction: `${HSM}/keys/restore/action`,
   },
   {
     method: "POST",
     pattern: "/keys/{name}/create",
     operation: "createKey",
+    writes: true,
     dataAction: `${HSM}/keys/create`,
   },
   {
     method: "PUT",
     pattern: "/keys/{name}",
     operation: "importKey",
+    writes: true,
     dataAction: `${HSM}/keys/import/action`,
   },
   {
@@ -95,6 +104,7 @@ export const ROUTES: readonly Route[] = [
     method: "POST",
     pattern: "/keys/{name}/rotate",
     operation: "rotateKey",
+    writes: true,
     dataAction: `${HSM}/keys/rotate/action`,
   },
   {
@@ -107,12 +117,14 @@ export const ROUTES: readonly Route[] = [
     method: "PATCH",
     pattern: "/keys/{name}/{version?}",
     operation: "updateKey",
+    writes: true,
     dataAction: `${HSM}/keys/write/action`,
   },
   {
     method: "DELETE",
     pattern: "/keys/{name}",
     operation: "deleteKey",
+    writes: true,
     dataAction: `${HSM}/keys/delete`,
   },
   {
@@ -173,12 +185,14 @@ export const ROUTES: readonly Route[] = [
     method: "DELETE",
     pattern: "/deletedkeys/{name}",
     operation: "purgeDeletedKey",
+    writes: true,
     dataAction: `${HSM}/keys/deletedKeys/delete`,
   },
   {
     method: "POST",
     pattern: "/deletedkeys/{name}/recover",
     operation: "recoverDeletedKey",
+    writes: true,
     dataAction: `${HSM}/keys/deletedKeys/recover/action`,
   },
   { method: "POST", pattern: "/rng", operation: "getRandomBytes", dataAction: `${HSM}/rng/action` },
@@ -186,6 +200,7 @@ export const ROUTES: readonly Route[] = [
     method: "POST",
     pattern: "/securitydomain/download",
     operation: "downloadSecurityDomain",
+    writes: true,
     dataAction: `${HSM}/securitydomain/download/action`,
     beforeActivation: true,
   },
@@ -224,12 +239,14 @@ export const RBAC_ROUTES: readonly Route[] = [
         pattern: `${base}/{name}`,
         operation: `put${suffix}`,
         dataAction: `${HSM}/${kind}/write/action`,
+        writes: true,
       },
       {
         method: "DELETE",
         pattern: `${base}/{name}`,
         operation: `delete${suffix}`,
         dataAction: `${HSM}/${kind}/delete/action`,
+        writes: true,
       },
     ];
   }),

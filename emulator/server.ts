@@ -1,6 +1,7 @@
 /**
  * The request pipeline, its stages in order on one screen (STYLE.md rule 7):
  * route → faults → authenticate → authorize → validate → handle → store → error.
+ * A write's handle and store run in its vault's write queue (`KeyStore.write`).
  *
  * One listener serves each vault (its own port, so stock clients need no DNS changes); any
  * listener also routes by a Host header of `{name}.managedhsm.azure.net` or
@@ -173,10 +174,18 @@ async function runPipeline(
       { params: match.params, query: url.searchParams, body },
       context,
     );
-    // 5. handle.
-    const result = await operation.handle(request, context);
-    // 6. store: durable before the reply.
-    if (result.mutations !== undefined) await deps.store.commit(result.mutations);
+    // 5. handle and 6. store: a write decides in its vault's write queue, on every write
+    // accepted before it, and is durable before the reply; the rest run side by side.
+    const result = match.route.writes
+      ? await deps.store.write(vault.name, (reader) =>
+          operation.handle(request, { ...context, store: reader }),
+        )
+      : await operation.handle(request, context);
+    if (match.route.writes !== true && result.mutations !== undefined) {
+      throw new Error(
+        `${match.route.operation} returned mutations but its route is not marked writes: mark it in routes.ts`,
+      );
+    }
     status = result.status;
     if (fault?.kind === "reset-after-commit") {
       status = 0;

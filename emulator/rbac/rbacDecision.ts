@@ -8,7 +8,7 @@
  * @module
  */
 import type { RbacDecision } from "../authorize.js";
-import type { KeyStore } from "../store/keyStore.js";
+import type { KeyStoreReader } from "../store/keyStore.js";
 import type { RolePermission, StoredRoleDefinition } from "../store/hsmState.js";
 import { BUILT_IN_ROLES } from "./builtInRoles.js";
 
@@ -39,7 +39,7 @@ export function permissionGrants(permission: RolePermission, action: string): bo
 
 /** The role definition of a GUID: a built-in or one of the HSM's custom roles. */
 export function findRoleDefinition(
-  store: KeyStore,
+  store: KeyStoreReader,
   vault: string,
   guid: string,
 ): StoredRoleDefinition | undefined {
@@ -51,7 +51,7 @@ export function findRoleDefinition(
 }
 
 /** The decision over the roles and assignments held in `store`. */
-export function createRbacDecision(store: KeyStore): RbacDecision {
+export function createRbacDecision(store: KeyStoreReader): RbacDecision {
   return ({ vault, identity, dataAction, scope }) => {
     const principal = identity.objectId.toLowerCase();
     return store

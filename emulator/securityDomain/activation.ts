@@ -6,12 +6,12 @@
  * @module
  */
 import type { VaultRuntime } from "../operation.js";
-import type { KeyStore } from "../store/keyStore.js";
+import type { KeyStoreReader } from "../store/keyStore.js";
 
 /** The download's status now: none started, still running, or done. */
 export function securityDomainDownloadStatus(
   vault: VaultRuntime,
-  store: KeyStore,
+  store: KeyStoreReader,
   nowMs: number,
 ): "None" | "InProgress" | "Success" {
   const download = store.getHsm(vault.name).download;
@@ -20,6 +20,6 @@ export function securityDomainDownloadStatus(
 }
 
 /** True when key calls are served. */
-export function isHsmActivated(vault: VaultRuntime, store: KeyStore, nowMs: number): boolean {
+export function isHsmActivated(vault: VaultRuntime, store: KeyStoreReader, nowMs: number): boolean {
   return securityDomainDownloadStatus(vault, store, nowMs) === "Success";
 }

@@ -1,7 +1,8 @@
 /**
  * What a Managed HSM keeps besides keys: its local RBAC (role assignments and custom role
  * definitions, contracts §4.2) and its security domain download (§4.3). Kept in the same store
- * as keys, so a data directory keeps them across restarts; applying is total, like keys.
+ * as keys, so a data directory keeps them across restarts; a mutation
+ * that does not fit is refused, as for keys (`keyState.ts`).
  *
  * @module
  */
@@ -106,33 +107,68 @@ function recordOf(state: HsmState, vault: string): HsmRecord {
   return record;
 }
 
-/** Applies one mutation. */
-export function applyHsmMutation(state: HsmState, mutation: HsmMutation): void {
+/**
+ * Applies one mutation, or answers why it does not fit (and changes nothing): an assignment
+ * name that is taken, a deletion of what is not there, a second security domain download.
+ * Replaying a journal ignores the answer; a commit refuses the mutation (see `keyState.ts`).
+ */
+export function applyHsmMutation(state: HsmState, mutation: HsmMutation): string | undefined {
   const record = recordOf(state, mutation.vault);
   switch (mutation.op) {
     case "seedRoleAssignments":
       // Once ever: a restart with a data directory keeps what was granted and revoked since.
-      if (record.rbacSeeded) return;
+      if (record.rbacSeeded) return undefined;
       record.rbacSeeded = true;
       for (const a of mutation.assignments) record.assignments.set(a.name.toLowerCase(), a);
-      return;
-    case "putRoleAssignment":
-      record.assignments.set(mutation.assignment.name.toLowerCase(), mutation.assignment);
-      return;
+      return undefined;
+    case "putRoleAssignment": {
+      const name = mutation.assignment.name.toLowerCase();
+      if (record.assignments.has(name)) return `role assignment ${name} exists already`;
+      record.assignments.set(name, mutation.assignment);
+      return undefined;
+    }
     case "deleteRoleAssignment":
-      record.assignments.delete(mutation.name.toLowerCase());
-      return;
+      if (!record.assignments.delete(mutation.name.toLowerCase()))
+        return `role assignment ${mutation.name} does not exist`;
+      return undefined;
     case "putRoleDefinition":
       record.definitions.set(mutation.definition.guid, mutation.definition);
-      return;
+      return undefined;
     case "deleteRoleDefinition":
-      record.definitions.delete(mutation.guid);
-      return;
+      if (!record.definitions.delete(mutation.guid))
+        return `role definition ${mutation.guid} does not exist`;
+      return undefined;
     case "startSecurityDomainDownload":
       // The first download activates the HSM; a second never moves its time.
-      record.download ??= mutation.download;
-      return;
+      if (record.download !== undefined)
+        return `the security domain of ${mutation.vault} was downloaded already`;
+      record.download = mutation.download;
+      return undefined;
   }
+}
+
+/** A copy whose records can change without changing `state`'s. */
+export function cloneHsmState(state: HsmState): HsmState {
+  return new Map([...state].map(([vault, record]) => [vault, cloneRecord(record)]));
+}
+
+function cloneRecord(record: HsmRecord): HsmRecord {
+  return {
+    rbacSeeded: record.rbacSeeded,
+    assignments: new Map(record.assignments),
+    definitions: new Map(record.definitions),
+    ...(record.download === undefined ? {} : { download: record.download }),
+  };
+}
+
+/** Takes a copy of one HSM's record; the function returned puts it back. */
+export function snapshotHsm(state: HsmState, vault: string): () => void {
+  const before = state.get(vault);
+  const copy = before === undefined ? undefined : cloneRecord(before);
+  return () => {
+    if (copy === undefined) state.delete(vault);
+    else state.set(vault, copy);
+  };
 }
 
 /** One HSM's state. */

@@ -5,6 +5,14 @@
  * line (the process died mid-write) is cut off, since its commit never resolved. Key material is
  * sealed with AES-256-GCM under `store.key`, kept beside the journal.
  *
+ * Two states are kept. Readers see the durable one: a commit is applied there once it is on
+ * disk, so nothing a reader sees can be lost by a crash. Writers decide on the pending one, where
+ * a commit is applied (and checked: a mutation that does not fit is refused) the moment it is
+ * accepted, so a write decided while an earlier one waits for the disk sees it.
+ *
+ * A failed write refuses its commits and every commit accepted after them (they were decided
+ * on them), and the pending state starts again from the durable one.
+ *
  * Each line is `<first 16 hex of SHA-256 of the JSON> <JSON>`, so a damaged line is told from a
  * good one without trusting the JSON parser alone.
  *
@@ -14,18 +22,30 @@ import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
+import { StoreConflictError } from "./keyStore.js";
 import type {
   KeyMaterial,
   KeyStore,
+  KeyStoreReader,
   KeyVersionChanges,
   Sealer,
   StoredKeyVersion,
   StoreMutation,
+  WriteDecision,
 } from "./keyStore.js";
-import { applyMutation, createKeyState, getHsmView, getKey, listKeys } from "./keyState.js";
+import {
+  applyMutation,
+  applyMutations,
+  cloneKeyState,
+  createKeyState,
+  getHsmView,
+  getKey,
+  listKeys,
+} from "./keyState.js";
 import type { KeyState } from "./keyState.js";
 import { ensureDir, loadOrCreateFile } from "./dataFiles.js";
 import { createSealer } from "./sealer.js";
+import { createVaultWriteQueue } from "./vaultWriteQueue.js";
 
 /** File names inside the data directory. */
 export const JOURNAL_FILE = "keys.journal";
@@ -67,37 +87,92 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
+function readerOf(state: () => KeyState, sealer: Sealer): KeyStoreReader {
+  return {
+    getKey: (vault, name) => getKey(state(), vault, name),
+    listKeys: (vault) => listKeys(state(), vault),
+    getHsm: (vault) => getHsmView(state(), vault),
+    sealer,
+  };
+}
+
 class JournalStore implements KeyStore {
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private closed = false;
+  /** Commits applied, not all durable yet: what writes decide on. */
+  private pending: KeyState;
+  /** Bumped when the pending state is thrown away after a failed write. */
+  private generation = 0;
+  private readonly writes = createVaultWriteQueue();
+  private readonly durableReader: KeyStoreReader;
+  private readonly pendingReader: KeyStoreReader;
 
   constructor(
     private readonly handle: FileHandle,
-    private readonly state: KeyState,
+    /** Commits on disk: what readers see. */
+    private readonly durable: KeyState,
     readonly sealer: Sealer,
-  ) {}
+  ) {
+    this.pending = cloneKeyState(durable);
+    this.durableReader = readerOf(() => this.durable, sealer);
+    this.pendingReader = readerOf(() => this.pending, sealer);
+  }
 
   getKey(vault: string, name: string) {
-    return getKey(this.state, vault, name);
+    return this.durableReader.getKey(vault, name);
   }
 
   listKeys(vault: string) {
-    return listKeys(this.state, vault);
+    return this.durableReader.listKeys(vault);
   }
 
   getHsm(vault: string) {
-    return getHsmView(this.state, vault);
+    return this.durableReader.getHsm(vault);
   }
 
-  commit(mutations: readonly StoreMutation[]): Promise<void> {
-    if (mutations.length === 0) return Promise.resolve();
-    if (this.closed) return Promise.reject(new Error("the key store is closed"));
-    const line = encodeLine(mutations, this.sealer);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ line, mutations, resolve, reject });
-      this.flushing ??= this.flush();
+  // async: a refusal thrown by accept (synchronously, before anything is queued) rejects.
+  async commit(mutations: readonly StoreMutation[]): Promise<void> {
+    await this.accept(mutations);
+  }
+
+  async write<T extends WriteDecision>(
+    vault: string,
+    decide: (reader: KeyStoreReader) => Promise<T> | T,
+  ): Promise<T> {
+    const { decision, durable } = await this.writes(vault, async () => {
+      const generation = this.generation;
+      const decision = await decide(this.pendingReader);
+      if (generation !== this.generation) {
+        throw new Error(
+          "a journal write failed while this write was being decided, so what it decided on was undone: nothing was written; send it again",
+        );
+      }
+      // The next write of the vault decides once this one is accepted, not once it is durable.
+      return { decision, durable: this.accept(decision.mutations ?? []) };
     });
+    await durable;
+    return decision;
+  }
+
+  /**
+   * Applies the mutations to the pending state and queues their line; the promise resolves
+   * once the line is durable.
+   * @throws StoreConflictError synchronously when they do not fit (nothing applied).
+   */
+  private accept(mutations: readonly StoreMutation[]): Promise<void> {
+    if (mutations.length === 0) return Promise.resolve();
+    if (this.closed) throw new Error("the key store is closed");
+    const line = encodeLine(mutations, this.sealer);
+    const refusal = applyMutations(this.pending, mutations);
+    if (refusal !== undefined) throw new StoreConflictError(refusal);
+    const durable = new Promise<void>((resolve, reject) => {
+      this.queue.push({ line, mutations, resolve, reject });
+    });
+    // Handled here so a failure before the caller awaits is not reported as unhandled.
+    void durable.catch(() => undefined);
+    this.flushing ??= this.flush();
+    return durable;
   }
 
   private async flush(): Promise<void> {
@@ -108,16 +183,27 @@ class JournalStore implements KeyStore {
         await this.handle.write(batch.map((p) => p.line).join(""));
         await this.handle.datasync();
       } catch (error) {
-        for (const pending of batch) pending.reject(error);
+        this.undo(batch, error);
         continue;
       }
-      // Applied only once durable: nothing a reader sees can be lost by a crash.
+      // Applied only once durable: nothing a reader sees can be lost by a crash. These fit: the
+      // pending state took the same mutations in the same order.
       for (const pending of batch) {
-        for (const mutation of pending.mutations) applyMutation(this.state, mutation);
+        for (const mutation of pending.mutations) applyMutation(this.durable, mutation);
         pending.resolve();
       }
     }
     this.flushing = undefined;
+  }
+
+  /** After a failed write: refuse the batch and all accepted after it. */
+  private undo(batch: readonly Pending[], error: unknown): void {
+    // Everything accepted after the batch was decided on the batch's changes: refused with it.
+    const refused = [...batch, ...this.queue];
+    this.queue = [];
+    this.pending = cloneKeyState(this.durable);
+    this.generation++;
+    for (const pending of refused) pending.reject(error);
   }
 
   async close(): Promise<void> {
@@ -271,6 +357,8 @@ async function replay(
       await fs.truncate(file, offset);
       return;
     }
+    // Every record fitted when it was committed; one that does not (only in a journal written
+    // before commits were checked) is skipped, as it was then.
     for (const mutation of mutations) applyMutation(state, mutation);
     offset = end + 1;
   }

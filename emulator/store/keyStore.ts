@@ -94,15 +94,52 @@ export interface Sealer {
   open(sealed: Buffer, associatedData: string): Buffer;
 }
 
-/** The key store: reads are synchronous from memory; commits resolve once durable. */
-export interface KeyStore {
+/** What a handler reads: keys and HSM state, synchronously from memory. */
+export interface KeyStoreReader {
   getKey(vault: string, name: string): StoredKey | undefined;
   listKeys(vault: string): readonly StoredKey[];
   /** A Managed HSM's role assignments, custom roles and security domain download. */
   getHsm(vault: string): HsmView;
-  /** Applies the mutations in order, all or none; resolves once they survive a crash. */
-  commit(mutations: readonly StoreMutation[]): Promise<void>;
   /** The sealer for backup blobs: the same key the store encrypts material with. */
   readonly sealer: Sealer;
+}
+
+/** What a write decides: the mutations to commit, and anything else its caller needs. */
+export interface WriteDecision {
+  readonly mutations?: readonly StoreMutation[];
+}
+
+/**
+ * The key store. Its reads see what is durable: nothing a reader sees can be lost by a crash.
+ */
+export interface KeyStore extends KeyStoreReader {
+  /**
+   * Applies the mutations in order, all or none; resolves once they survive a crash.
+   * @throws StoreConflictError (rejected, nothing applied) when one does not fit the state with
+   *   every commit accepted so far applied: a new version of a soft-deleted key, a second
+   *   security domain download. An acknowledged write is never dropped.
+   */
+  commit(mutations: readonly StoreMutation[]): Promise<void>;
+  /**
+   * Runs one write of `vault`: `decide` reads the state with every commit accepted so far
+   * applied (durable or not) and returns the mutations, which are committed before this
+   * resolves. Writes of one vault decide one at a time, so each decides on what the ones before
+   * it did (a create after a DELETE sees the key deleted); the wait for the disk is shared, and
+   * reads and writes of other vaults do not wait.
+   * @throws whatever `decide` throws (nothing is committed), or what {@link KeyStore.commit} throws.
+   */
+  write<T extends WriteDecision>(
+    vault: string,
+    decide: (reader: KeyStoreReader) => Promise<T> | T,
+  ): Promise<T>;
   close(): Promise<void>;
+}
+
+/** A commit that does not fit the store's state; nothing of it was applied. */
+export class StoreConflictError extends Error {
+  readonly code = "ERR_STORE_CONFLICT";
+  constructor(reason: string) {
+    super(`the key store refused a write that does not fit its state: ${reason}`);
+    this.name = "StoreConflictError";
+  }
 }

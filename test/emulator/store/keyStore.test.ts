@@ -35,6 +35,14 @@ function version(id: string, secret = randomBytes(32)): StoredKeyVersion {
   };
 }
 
+const DOWNLOAD = { startedAt: 1, readyAt: 2, required: 2, certificateCount: 3 };
+const ASSIGNMENT = {
+  name: "00000000-0000-0000-0000-000000000001",
+  scope: "/",
+  roleDefinitionGuid: "21dbd100-6940-42c2-9190-5d6cb909625b",
+  principalId: "00000000-0000-0000-0000-000000000002",
+};
+
 const FACTORIES: Record<string, (t: ExecutionContext) => Promise<KeyStore>> = {
   memory: () => Promise.resolve(createMemoryStore()),
   journal: (t) => openJournalStore(tempDir(t)),
@@ -83,8 +91,12 @@ for (const [kind, open] of Object.entries(FACTORIES)) {
       { op: "deleteKey", vault: "v", name: "k", deletedDate: 10, scheduledPurgeDate: 20 },
     ]);
     t.deepEqual(store.getKey("v", "k")?.deleted, { deletedDate: 10, scheduledPurgeDate: 20 });
-    await store.commit([{ op: "putVersion", vault: "v", name: "k", key: version("2") }]);
-    t.is(store.getKey("v", "k")?.versions.length, 1, "a deleted key takes no new versions");
+    await t.throwsAsync(
+      store.commit([{ op: "putVersion", vault: "v", name: "k", key: version("2") }]),
+      { code: "ERR_STORE_CONFLICT", message: /key k is deleted/ },
+      "a deleted key takes no new versions, and says so",
+    );
+    t.is(store.getKey("v", "k")?.versions.length, 1);
     await store.commit([{ op: "recoverKey", vault: "v", name: "k" }]);
     t.is(store.getKey("v", "k")?.deleted, undefined);
     await store.commit([
@@ -92,6 +104,114 @@ for (const [kind, open] of Object.entries(FACTORIES)) {
     ]);
     await store.commit([{ op: "purgeKey", vault: "v", name: "k" }]);
     t.is(store.getKey("v", "k"), undefined);
+    await store.close();
+  });
+
+  test(`${kind} store: a commit that does not fit is refused whole and changes nothing`, async (t) => {
+    const store = await open(t);
+    await store.commit([{ op: "putVersion", vault: "v", name: "k", key: version("1") }]);
+    const refusals: [string, Parameters<KeyStore["commit"]>[0], RegExp][] = [
+      [
+        "a version that exists",
+        [
+          { op: "putVersion", vault: "v", name: "other", key: version("1") },
+          { op: "putVersion", vault: "v", name: "k", key: version("1") },
+        ],
+        /key k has a version 1 already/,
+      ],
+      ["a recover of a live key", [{ op: "recoverKey", vault: "v", name: "k" }], /not deleted/],
+      ["a purge of a live key", [{ op: "purgeKey", vault: "v", name: "k" }], /not deleted/],
+      [
+        "an update of a missing version",
+        [{ op: "updateVersion", vault: "v", name: "k", version: "9", changes: { updated: 2 } }],
+        /has no version 9/,
+      ],
+      [
+        "a delete of a missing key",
+        [{ op: "deleteKey", vault: "v", name: "nope", deletedDate: 1, scheduledPurgeDate: 2 }],
+        /does not exist/,
+      ],
+      [
+        "a second security domain download",
+        [
+          { op: "startSecurityDomainDownload", vault: "h", download: DOWNLOAD },
+          { op: "startSecurityDomainDownload", vault: "h", download: DOWNLOAD },
+        ],
+        /downloaded already/,
+      ],
+      [
+        "a role assignment name that is taken",
+        [
+          { op: "putRoleAssignment", vault: "h", assignment: ASSIGNMENT },
+          { op: "putRoleAssignment", vault: "h", assignment: ASSIGNMENT },
+        ],
+        /exists already/,
+      ],
+    ];
+    for (const [what, mutations, message] of refusals) {
+      await t.throwsAsync(store.commit(mutations), { code: "ERR_STORE_CONFLICT", message }, what);
+    }
+    // All or none: the first mutation of each refused commit was undone.
+    t.is(store.getKey("v", "other"), undefined);
+    t.deepEqual(store.getHsm("h"), { rbacSeeded: false, assignments: [], definitions: [] });
+    t.deepEqual(
+      store.getKey("v", "k")?.versions.map((v) => v.version),
+      ["1"],
+    );
+    // And the store goes on.
+    await store.commit([{ op: "putVersion", vault: "v", name: "k", key: version("2") }]);
+    t.is(store.getKey("v", "k")?.versions.length, 2);
+    await store.close();
+  });
+
+  test(`${kind} store: writes of one vault decide one at a time, each on the ones before it`, async (t) => {
+    const store = await open(t);
+    await store.commit([{ op: "putVersion", vault: "v", name: "k", key: version("1") }]);
+    let releaseFirst = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const seen: string[] = [];
+    // The first write deletes the key after a pause (as a create pauses to generate its key).
+    const first = store.write("v", async () => {
+      seen.push("first decides");
+      await gate;
+      return {
+        mutations: [
+          { op: "deleteKey", vault: "v", name: "k", deletedDate: 1, scheduledPurgeDate: 2 },
+        ] as const,
+      };
+    });
+    // The second would add a version to a live key: it decides only once the first is accepted.
+    const second = store.write("v", (reader) => {
+      seen.push(
+        `second decides: deleted=${String(reader.getKey("v", "k")?.deleted !== undefined)}`,
+      );
+      return reader.getKey("v", "k")?.deleted === undefined
+        ? { mutations: [{ op: "putVersion", vault: "v", name: "k", key: version("2") }] as const }
+        : {};
+    });
+    // Another vault's write does not wait.
+    await store.write("w", () => ({
+      mutations: [{ op: "putVersion", vault: "w", name: "k", key: version("1") }] as const,
+    }));
+    t.deepEqual(seen, ["first decides"]);
+    releaseFirst();
+    await Promise.all([first, second]);
+    t.deepEqual(seen, ["first decides", "second decides: deleted=true"]);
+    t.deepEqual(
+      store.getKey("v", "k")?.versions.map((v) => v.version),
+      ["1"],
+    );
+    // A write whose decision throws commits nothing and does not stop the next.
+    await t.throwsAsync(
+      store.write("v", () => {
+        throw new Error("refused");
+      }),
+      { message: "refused" },
+    );
+    await store.write("v", () => ({
+      mutations: [{ op: "recoverKey", vault: "v", name: "k" }] as const,
+    }));
+    t.is(store.getKey("v", "k")?.deleted, undefined);
     await store.close();
   });
 
