@@ -37,22 +37,33 @@ export interface ByokManagedHsmSecurityDomainArgs {
   readonly certificates?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * How many certificates to generate when none are supplied: 3 to 10. Default 3. Their private
-   * keys are secret outputs (`certificatePrivateKeyPems`) and, with `certificatesDirectory`,
-   * files of mode 0600.
+   * keys are secret outputs (`certificatePrivateKeyPems`), kept in state encrypted beside the
+   * domain they unlock, and, with `certificatesDirectory`, files of mode 0600. Cannot change
+   * after activation.
    */
   readonly certificateCount?: number;
-  /** RSA size of generated certificates' keys. Default 2048. */
+  /**
+   * RSA size of generated certificates' keys: 2048, 3072 or 4096. Default 2048. Cannot change
+   * after activation.
+   */
   readonly certificateKeySize?: 2048 | 3072 | 4096;
   /**
    * How many certificates' keys restore the domain: 2 to 10, at most the number of
    * certificates. Default 2. Cannot change after activation.
    */
   readonly quorum?: number;
-  /** Also write the security domain to this file (mode 0600, never over an existing file). */
+  /**
+   * Also write the security domain to this file, mode 0600, relative to the program's directory;
+   * an existing file fails the activation before anything is downloaded unless `overwriteFiles`.
+   * Default: no file. A new path later is written from state.
+   */
   readonly path?: pulumi.Input<string>;
-  /** Write generated certificates and their private keys (0600) into this directory. */
+  /**
+   * Generated certificates only: write `certificate-<i>.pem` (mode 0644: public) and their
+   * private keys `certificate-<i>.key.pem` (mode 0600) into this directory. Default: no files.
+   */
   readonly certificatesDirectory?: pulumi.Input<string>;
-  /** Allow writing over existing files. Default false. */
+  /** Allow writing over existing files (`path`, `certificatesDirectory`). Default false. */
   readonly overwriteFiles?: pulumi.Input<boolean>;
   /** How long to wait for the activation, 10 to 3600 seconds. Default 600. */
   readonly timeoutSeconds?: pulumi.Input<number>;
@@ -128,14 +139,17 @@ export interface ByokManagedHsmArgs {
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 
   /**
-   * Use a Managed HSM provisioned elsewhere (or an emulator) at this URL instead of creating
-   * one: no resource group and no HSM are created, and the HSM arguments above must be left
-   * out. Default: create the HSM.
+   * Use a Managed HSM provisioned elsewhere (or an emulator's) at this URL instead of creating
+   * one: no resource group and no HSM are created, and the HSM arguments above and
+   * `dataPlaneUrl` must be left out. With `deployerObjectId` too, `@pulumi/azure-native` is not
+   * loaded. The `azure-byok emulator` command's HSMs start activated: set `activate: false`
+   * against them. Default: create the HSM.
    */
   readonly existingHsmUri?: pulumi.Input<string>;
   /**
-   * The data-plane URL the activation, role assignments and KEK use instead of the HSM's
-   * `properties.hsmUri`, e.g. a private endpoint's name or an emulator. Default: `hsmUri`.
+   * The data-plane URL the activation, role assignments and KEK use instead of the created HSM's
+   * `properties.hsmUri`, e.g. a private endpoint's name; only when the component creates the HSM
+   * (with `existingHsmUri`, that URL is used). Default: `hsmUri`.
    * Credentials are never arguments: they come from `DefaultAzureCredential` in the process that
    * runs the providers (for the emulator, its `IDENTITY_ENDPOINT`/`IDENTITY_HEADER`).
    */
@@ -149,7 +163,11 @@ export interface ByokManagedHsmArgs {
   /** Certificates, quorum and files of the activation. Default: 3 generated certificates, quorum 2. */
   readonly securityDomain?: ByokManagedHsmSecurityDomainArgs;
 
-  /** The deploying identity's object id. Default: the azure-native provider's identity. */
+  /**
+   * The deploying identity's object id, which gets `deployerRoles`. Default: the azure-native
+   * provider's identity (`getClientConfig`), which loads `@pulumi/azure-native`: give it with
+   * `existingHsmUri` to do without that package.
+   */
   readonly deployerObjectId?: pulumi.Input<string>;
   /**
    * Roles granted to the deploying identity at `/keys`, so it can create the KEK and import keys

@@ -1,7 +1,8 @@
 /**
- * Writing the security domain and generated private keys to files on the machine that runs
- * `pulumi up`: mode 0600, never over an existing file unless the user said so. Paths are
- * relative to the plugin host's working directory, which is the Pulumi program's directory.
+ * Writing the security domain, generated certificates and their private keys to files on the
+ * machine that runs `pulumi up`: secrets (the domain, private keys) mode 0600, certificates 0644,
+ * never over an existing file unless the user said so. Paths are relative to the plugin host's
+ * working directory, which is the Pulumi program's directory.
  *
  * @module
  * @internal
