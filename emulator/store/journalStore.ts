@@ -10,8 +10,11 @@
  * a commit is applied (and checked: a mutation that does not fit is refused) the moment it is
  * accepted, so a write decided while an earlier one waits for the disk sees it.
  *
- * A failed write refuses its commits and every commit accepted after them (they were decided
- * on them), and the pending state starts again from the durable one.
+ * A write that fails or comes up short is finished or undone: short writes are continued until
+ * every byte is written; on an error the journal is cut back to its last good length, the failed
+ * commits and every commit accepted after them are refused, and the pending state starts again
+ * from the durable one. The journal is never left with a damaged line before good ones (which
+ * would stop the next start). If it cannot be cut back, the store refuses every later commit.
  *
  * Each line is `<first 16 hex of SHA-256 of the JSON> <JSON>`, so a damaged line is told from a
  * good one without trusting the JSON parser alone.
@@ -20,8 +23,8 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
+import { logger } from "../logger.js";
 import { StoreConflictError } from "./keyStore.js";
 import type {
   KeyMaterial,
@@ -51,10 +54,29 @@ import { createVaultWriteQueue } from "./vaultWriteQueue.js";
 export const JOURNAL_FILE = "keys.journal";
 export const SEALING_KEY_FILE = "store.key";
 
+/**
+ * The journal file as the store uses it. The store calls nothing else, so a test can wrap it
+ * to make writes fail or come up short.
+ */
+export interface JournalFile {
+  /** Appends the first bytes of `data`; answers how many it wrote, which may be fewer. */
+  append(data: Buffer): Promise<number>;
+  /** fdatasync. */
+  sync(): Promise<void>;
+  /** Cuts the file to `length` bytes. */
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** Options of {@link openJournalStore}. */
 export interface OpenJournalStoreOptions {
   /** Called once when replay cut off a torn last record: its byte length. */
   readonly onTornRecord?: (bytes: number) => void;
+  /**
+   * Wraps the opened journal file (tests inject failed and short writes with it).
+   * @internal
+   */
+  readonly wrapFile?: (file: JournalFile) => JournalFile;
 }
 
 /**
@@ -75,9 +97,33 @@ export async function openJournalStore(
   );
   const file = path.join(dataDir, JOURNAL_FILE);
   const state = createKeyState();
-  await replay(file, state, sealer, options);
-  const handle = await fs.open(file, "a", 0o600);
-  return new JournalStore(handle, state, sealer);
+  const length = await replay(file, state, sealer, options);
+  const opened = fileOf(await fs.open(file, "a", 0o600));
+  return new JournalStore(options.wrapFile?.(opened) ?? opened, length, state, sealer);
+}
+
+function fileOf(handle: fs.FileHandle): JournalFile {
+  return {
+    // Opened for append: every write goes to the end, whatever the position.
+    append: async (data) => (await handle.write(data, 0, data.length)).bytesWritten,
+    sync: () => handle.datasync(),
+    truncate: (length) => handle.truncate(length),
+    close: () => handle.close(),
+  };
+}
+
+/** Writes all of `data`: a write may take only part of it (a full disk, a signal). */
+async function appendAll(file: JournalFile, data: Buffer): Promise<void> {
+  let written = 0;
+  while (written < data.length) {
+    const bytes = await file.append(data.subarray(written));
+    if (!(bytes > 0)) {
+      throw new Error(
+        `the journal write stopped after ${written} of ${data.length} bytes (the write took none)`,
+      );
+    }
+    written += bytes;
+  }
 }
 
 interface Pending {
@@ -100,6 +146,8 @@ class JournalStore implements KeyStore {
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private closed = false;
+  /** Set when a failed write could not be undone: every later commit is refused. */
+  private broken: Error | undefined;
   /** Commits applied, not all durable yet: what writes decide on. */
   private pending: KeyState;
   /** Bumped when the pending state is thrown away after a failed write. */
@@ -109,7 +157,9 @@ class JournalStore implements KeyStore {
   private readonly pendingReader: KeyStoreReader;
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly file: JournalFile,
+    /** Bytes of the journal that hold durable records. */
+    private goodLength: number,
     /** Commits on disk: what readers see. */
     private readonly durable: KeyState,
     readonly sealer: Sealer,
@@ -161,6 +211,7 @@ class JournalStore implements KeyStore {
    * @throws StoreConflictError synchronously when they do not fit (nothing applied).
    */
   private accept(mutations: readonly StoreMutation[]): Promise<void> {
+    if (this.broken !== undefined) throw this.broken;
     if (mutations.length === 0) return Promise.resolve();
     if (this.closed) throw new Error("the key store is closed");
     const line = encodeLine(mutations, this.sealer);
@@ -179,13 +230,21 @@ class JournalStore implements KeyStore {
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
-      try {
-        await this.handle.write(batch.map((p) => p.line).join(""));
-        await this.handle.datasync();
-      } catch (error) {
-        this.undo(batch, error);
+      if (this.broken !== undefined) {
+        // Accepted while the failed write was being undone: written behind its partial line,
+        // they would make the journal unreadable.
+        for (const pending of batch) pending.reject(this.broken);
         continue;
       }
+      const data = Buffer.from(batch.map((p) => p.line).join(""), "utf8");
+      try {
+        await appendAll(this.file, data);
+        await this.file.sync();
+      } catch (error) {
+        await this.undo(batch, error);
+        continue;
+      }
+      this.goodLength += data.length;
       // Applied only once durable: nothing a reader sees can be lost by a crash. These fit: the
       // pending state took the same mutations in the same order.
       for (const pending of batch) {
@@ -196,20 +255,36 @@ class JournalStore implements KeyStore {
     this.flushing = undefined;
   }
 
-  /** After a failed write: refuse the batch and all accepted after it. */
-  private undo(batch: readonly Pending[], error: unknown): void {
+  /** After a failed write: cut the journal back, refuse the batch and all accepted after it. */
+  private async undo(batch: readonly Pending[], error: unknown): Promise<void> {
     // Everything accepted after the batch was decided on the batch's changes: refused with it.
     const refused = [...batch, ...this.queue];
     this.queue = [];
     this.pending = cloneKeyState(this.durable);
     this.generation++;
-    for (const pending of refused) pending.reject(error);
+    const reason = error instanceof Error ? error.message : String(error);
+    logger.error(`journal write failed (${reason}): ${refused.length} commits refused`);
+    try {
+      await this.file.truncate(this.goodLength);
+    } catch (truncateError) {
+      // A partial line may end the file; it stays the last one (torn, cut off at the next
+      // start) because nothing more is written.
+      this.broken = new Error(
+        `the key store stopped taking writes: a journal write failed (${reason}) and the journal could not be cut back to its last good record; restart the emulator`,
+        { cause: truncateError },
+      );
+      logger.error(this.broken.message);
+    }
+    const failure = new Error(`the key store could not write the journal: ${reason}`, {
+      cause: error,
+    });
+    for (const pending of refused) pending.reject(failure);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await this.flushing;
-    await this.handle.close();
+    await this.file.close();
   }
 }
 
@@ -324,17 +399,18 @@ function parseLine(line: string, sealer: Sealer): StoreMutation[] | undefined {
   return records.map((record) => decodeMutation(record, sealer));
 }
 
+/** Replays the journal into `state`; answers the length of its good records. */
 async function replay(
   file: string,
   state: KeyState,
   sealer: Sealer,
   options: OpenJournalStoreOptions,
-): Promise<void> {
+): Promise<number> {
   let content: Buffer;
   try {
     content = await fs.readFile(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
     throw error;
   }
   let offset = 0;
@@ -355,11 +431,12 @@ async function replay(
       // The last record was being written when the process died; its commit never resolved.
       options.onTornRecord?.(content.length - offset);
       await fs.truncate(file, offset);
-      return;
+      return offset;
     }
     // Every record fitted when it was committed; one that does not (only in a journal written
     // before commits were checked) is skipped, as it was then.
     for (const mutation of mutations) applyMutation(state, mutation);
     offset = end + 1;
   }
+  return offset;
 }

@@ -1,14 +1,16 @@
 /**
  * One suite for both key stores (STYLE.md rule 8), plus what only the journal promises:
- * replay after reopen, a torn last record cut off, material sealed at rest.
+ * replay after reopen, a torn last record cut off, material sealed at rest, and short or failed
+ * writes finished or undone so the journal stays readable.
  */
 import { randomBytes } from "node:crypto";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import test from "ava";
 import type { ExecutionContext } from "ava";
 import { JOURNAL_FILE, openJournalStore } from "../../../emulator/store/journalStore.js";
+import type { JournalFile } from "../../../emulator/store/journalStore.js";
 import { createMemoryStore } from "../../../emulator/store/memoryStore.js";
 import type { KeyStore, StoredKeyVersion } from "../../../emulator/store/keyStore.js";
 
@@ -294,4 +296,150 @@ test("journal store: a damaged record followed by good ones refuses to start", a
   const { writeFileSync } = await import("node:fs");
   writeFileSync(file, content);
   await t.throwsAsync(openJournalStore(dir), { message: /line 1 is damaged/ });
+});
+
+// --- failed and short writes (the journal file wrapped) ---------------------------------------
+
+/** A journal file whose appends and truncates a test steers; counts the appends. */
+function steeredFile(
+  steer: {
+    append?: (inner: JournalFile, data: Buffer, call: number) => Promise<number>;
+    sync?: (inner: JournalFile, call: number) => Promise<void>;
+    truncate?: (inner: JournalFile, length: number) => Promise<void>;
+  },
+  counts = { appends: 0, syncs: 0 },
+) {
+  return (inner: JournalFile): JournalFile => ({
+    append: (data) => {
+      counts.appends++;
+      return steer.append?.(inner, data, counts.appends) ?? inner.append(data);
+    },
+    sync: () => {
+      counts.syncs++;
+      return steer.sync?.(inner, counts.syncs) ?? inner.sync();
+    },
+    truncate: (length) => steer.truncate?.(inner, length) ?? inner.truncate(length),
+    close: () => inner.close(),
+  });
+}
+
+function putVersion(name: string) {
+  return [{ op: "putVersion" as const, vault: "v", name, key: version("1") }];
+}
+
+/** Fails an append after writing half of its bytes, as a full disk does. */
+async function writeHalfThenFail(inner: JournalFile, data: Buffer): Promise<number> {
+  await inner.append(data.subarray(0, Math.floor(data.length / 2)));
+  throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+}
+
+test("journal store: a short write is continued until the whole record is on disk", async (t) => {
+  const dir = tempDir(t);
+  const counts = { appends: 0, syncs: 0 };
+  // At most 7 bytes per write: every record takes many.
+  const store = await openJournalStore(dir, {
+    wrapFile: steeredFile({ append: (inner, data) => inner.append(data.subarray(0, 7)) }, counts),
+  });
+  await store.commit(putVersion("a"));
+  await Promise.all([store.commit(putVersion("b")), store.commit(putVersion("c"))]);
+  await store.close();
+  t.true(counts.appends > 30, `${counts.appends} appends`);
+  let torn = 0;
+  const reopened = await openJournalStore(dir, { onTornRecord: (bytes) => (torn = bytes) });
+  t.is(torn, 0);
+  t.deepEqual(
+    reopened
+      .listKeys("v")
+      .map((k) => k.name)
+      .sort(),
+    ["a", "b", "c"],
+  );
+  await reopened.close();
+});
+
+test("journal store: a write that fails midway is refused and cut back; later commits land and the store reopens", async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, JOURNAL_FILE);
+  const store = await openJournalStore(dir, {
+    wrapFile: steeredFile({
+      append: (inner, data, call) =>
+        call === 2 ? writeHalfThenFail(inner, data) : inner.append(data),
+    }),
+  });
+  await store.commit(putVersion("before"));
+  const goodLength = statSync(file).size;
+  // "during" is accepted while the failing write is under way: it was decided on it, so it is
+  // refused with it.
+  const failed = store.commit(putVersion("failed"));
+  const during = store.commit(putVersion("during"));
+  await t.throwsAsync(failed, { message: /could not write the journal: ENOSPC/ });
+  await t.throwsAsync(during, { message: /could not write the journal: ENOSPC/ });
+  t.is(statSync(file).size, goodLength, "the half-written record is cut off");
+  t.is(store.getKey("v", "failed"), undefined);
+  await store.commit(putVersion("after"));
+  t.truthy(store.getKey("v", "after"));
+  await store.close();
+  let torn = 0;
+  const reopened = await openJournalStore(dir, { onTornRecord: (bytes) => (torn = bytes) });
+  t.is(torn, 0, "nothing torn: the journal was left whole");
+  t.deepEqual(
+    reopened
+      .listKeys("v")
+      .map((k) => k.name)
+      .sort(),
+    ["after", "before"],
+  );
+  await reopened.close();
+});
+
+test("journal store: a failed fsync is refused and its record cut off", async (t) => {
+  const dir = tempDir(t);
+  const store = await openJournalStore(dir, {
+    wrapFile: steeredFile({
+      sync: (inner, call) =>
+        call === 2 ? Promise.reject(new Error("EIO: i/o error, fdatasync")) : inner.sync(),
+    }),
+  });
+  await store.commit(putVersion("before"));
+  await t.throwsAsync(store.commit(putVersion("unsynced")), { message: /EIO/ });
+  await store.commit(putVersion("after"));
+  await store.close();
+  const reopened = await openJournalStore(dir);
+  t.deepEqual(
+    reopened
+      .listKeys("v")
+      .map((k) => k.name)
+      .sort(),
+    ["after", "before"],
+  );
+  await reopened.close();
+});
+
+test("journal store: when a failed write cannot be cut back, later commits are refused and the next start has every acknowledged write", async (t) => {
+  const dir = tempDir(t);
+  const store = await openJournalStore(dir, {
+    wrapFile: steeredFile({
+      append: (inner, data, call) =>
+        call === 2 ? writeHalfThenFail(inner, data) : inner.append(data),
+      truncate: () => Promise.reject(new Error("EIO: i/o error, ftruncate")),
+    }),
+  });
+  await store.commit(putVersion("before"));
+  await t.throwsAsync(store.commit(putVersion("failed")), { message: /ENOSPC/ });
+  await t.throwsAsync(store.commit(putVersion("refused")), {
+    message: /stopped taking writes.*restart the emulator/,
+  });
+  await t.throwsAsync(
+    store.write("v", () => ({ mutations: putVersion("refused-write") })),
+    { message: /stopped taking writes/ },
+  );
+  await store.close();
+  let torn = 0;
+  const reopened = await openJournalStore(dir, { onTornRecord: (bytes) => (torn = bytes) });
+  t.true(torn > 0, "the partial record is the last line, cut off at start");
+  t.deepEqual(
+    reopened.listKeys("v").map((k) => k.name),
+    ["before"],
+  );
+  await reopened.close();
 });
