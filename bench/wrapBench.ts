@@ -94,7 +94,8 @@ export async function benchWrap(ctx: WrapContext): Promise<Row[]> {
       keyLabel: "bench-target",
     };
     const generated = nowMs();
-    wrapInToken({ ...options, generate: parseKeySpec("rsa-2048") });
+    // Kept extractable: the loop below wraps the same key again and again.
+    wrapInToken({ ...options, generate: parseKeySpec("rsa-2048"), keepExtractable: true });
     const firstMs = nowMs() - generated;
     const tokenMs: number[] = [];
     const softMs: number[] = [];

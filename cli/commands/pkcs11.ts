@@ -18,19 +18,22 @@ import type {
   TokenErrorCode,
   TokenSelector,
   wrapInToken,
+  WrapInTokenResult,
 } from "../pkcs11/index.js";
 
 const HELP = `Usage:
   azure-byok pkcs11 wrap --module <lib.so> (--slot <n> | --token-label <label>) --pin-env <VAR>
                          --kek-pem <kek.pem> --kek-kid <kid>
                          (--key-label <existing> | --generate <type> --key-label <new>)
-                         --out <file.byok> [--public-key-out <file.pem>] [--force]
+                         --out <file.byok> [--public-key-out <file.pem>] [--keep-extractable]
+                         [--force]
   azure-byok pkcs11 list --module <lib.so> [--pin-env <VAR> [--slot <n> | --token-label <label>]]
 
 wrap makes a .byok file inside a PKCS#11 token (an HSM): the KEK public key is imported as a
-session object, a session AES-256 key is generated, the target key is wrapped with AES key wrap
-with padding (RFC 5649) under it and the AES key with RSA-OAEP-SHA1 under the KEK. The target key
-leaves the token only wrapped.
+session object, and the token wraps the target key for it with CKM_RSA_AES_KEY_WRAP when it offers
+that mechanism, else in two steps: a session AES-256 key is generated, the target key is wrapped
+with AES key wrap with padding (RFC 5649) under it and the AES key with RSA-OAEP-SHA1 under the
+KEK. The target key leaves the token only wrapped; the output says which mechanisms were used.
 
   --module <path>         the HSM vendor's PKCS#11 library (SoftHSM2 on Debian:
                           /usr/lib/softhsm/libsofthsm2.so)
@@ -44,7 +47,12 @@ leaves the token only wrapped.
                           of the key --generate makes
   --generate <type>       generate the target key in the token first, as a token object that is
                           sensitive and extractable only wrapped: rsa-2048, rsa-3072, rsa-4096,
-                          ec-p256, ec-p256k, ec-p384, ec-p521, oct-128, oct-192, oct-256
+                          ec-p256, ec-p256k, ec-p384, ec-p521, oct-128, oct-192, oct-256. Once
+                          the file is written the key is made CKA_EXTRACTABLE false: it can never
+                          leave the token again, not even wrapped
+  --keep-extractable      with --generate: leave the key extractable (to wrap it again later,
+                          for another KEK); anyone with the PIN can then wrap it under a key of
+                          their own
   --out <file>            the .byok file to write (refuses to overwrite without --force)
   --public-key-out <file> also write the target's public key (SPKI PEM), for expectedPublicKeyPem
 
@@ -75,10 +83,11 @@ export const pkcs11Command: Command = {
           return await runList(rest, io, pkcs11.listTokens);
         case undefined:
         default:
+          // The word is not echoed: it may be a PIN typed in the wrong place.
           throw new UsageError(
             sub === undefined
               ? "say what to do: wrap or list"
-              : `unknown subcommand "${sub}": use wrap or list`,
+              : "the first argument is not a subcommand (not shown, in case it is a PIN): use wrap or list",
           );
       }
     } catch (error) {
@@ -106,12 +115,34 @@ const SELECTOR_OPTIONS = {
   "pin-env": { type: "string" },
 } as const;
 
-/** Runs node:util parseArgs, turning its errors (unknown flag, missing value) into usage errors. */
+/**
+ * Runs node:util parseArgs, turning its errors into usage errors that never repeat what was typed
+ * unless it is a well-formed long option: a PIN typed as an argument must not reach stderr (and
+ * from there CI logs).
+ */
 function asUsage<T>(parse: () => T): T {
   try {
     return parse();
   } catch (cause) {
-    throw new UsageError(cause instanceof Error ? cause.message : String(cause));
+    const code = (cause as { code?: unknown }).code;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    switch (code) {
+      case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+        throw new UsageError(
+          "an argument that is not an option was given (not shown, in case it is a PIN): every value follows its --option; a PIN goes in the variable --pin-env names",
+        );
+      case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+        const option = /^Unknown option '(--[a-z][a-z-]*)'/.exec(message)?.[1];
+        throw new UsageError(
+          option === undefined
+            ? "an unknown option was given (not shown, in case it is a PIN): see --help"
+            : `unknown option ${option}: see --help`,
+        );
+      }
+      default:
+        // ERR_PARSE_ARGS_INVALID_OPTION_VALUE: names the option only ("Option '--out <value>' argument missing").
+        throw new UsageError(message);
+    }
   }
 }
 
@@ -131,7 +162,7 @@ function selectorOf(
   if (slot !== undefined) {
     if (!/^\d+$/.test(slot))
       throw new UsageError(
-        `--slot ${slot} is not a slot number: 'azure-byok pkcs11 list' shows them`,
+        "--slot takes a slot number and the value given is not one (not shown, in case it is a PIN): 'azure-byok pkcs11 list' shows them",
       );
     return { slot: Number(slot) };
   }
@@ -150,9 +181,10 @@ async function pinOf(
     const pin = io.env[pinEnv];
     if (pin === undefined || pin === "") {
       const { TokenError } = await import("../pkcs11/index.js");
+      // The value is not echoed: a PIN typed where the variable's name belongs must not reach stderr.
       throw new TokenError(
         "ERR_PKCS11_PIN_MISSING",
-        `--pin-env ${pinEnv}: the environment variable ${pinEnv} is not set or empty: export it with the token's user PIN (for example 'read -rs ${pinEnv} && export ${pinEnv}')`,
+        `--pin-env: the environment variable it names is not set or is empty (its name is not shown, in case a PIN was typed there): --pin-env takes the variable's name, not the PIN; export the variable with the token's user PIN (for example 'read -rs HSM_PIN && export HSM_PIN', then --pin-env HSM_PIN)`,
       );
     }
     return pin;
@@ -178,6 +210,7 @@ async function runWrap(
     generate: { type: "string" },
     out: { type: "string" },
     "public-key-out": { type: "string" },
+    "keep-extractable": { type: "boolean" },
     force: { type: "boolean" },
   } as const;
   const { values } = asUsage(() => parseArgs({ args: [...args], options, strict: true }));
@@ -195,6 +228,12 @@ async function runWrap(
     values["public-key-out"] === undefined ? undefined : resolve(io.cwd, values["public-key-out"]);
   const generate: KeySpec | undefined =
     values.generate === undefined ? undefined : parseKeySpec(values.generate);
+  const keepExtractable = values["keep-extractable"] === true;
+  if (keepExtractable && generate === undefined) {
+    throw new UsageError(
+      "--keep-extractable goes with --generate: a key found with --key-label alone is never changed",
+    );
+  }
   if (values.force !== true) {
     for (const file of [out, publicKeyOut]) {
       if (file !== undefined && existsSync(file)) {
@@ -217,22 +256,18 @@ async function runWrap(
     io,
     "slot" in selector ? `slot ${selector.slot}` : `token "${selector.tokenLabel}"`,
   );
-  const result = wrap({
-    modulePath,
-    selector,
-    pin,
-    kekPem,
-    kekKid,
-    keyLabel,
-    cwd: io.cwd,
-    onStep: io.stdout,
-    ...(generate === undefined ? {} : { generate }),
-  });
-  writeFileSync(out, result.text, { mode: 0o644 });
-  io.stdout(
-    `wrote ${out}: ${describeKeySpec(result.spec)} key "${keyLabel}" wrapped for ${kekKid}`,
-  );
-  if (publicKeyOut !== undefined) {
+  // The files are written inside wrap, before a generated key is made unextractable: a write
+  // that fails leaves a key that can still be wrapped again.
+  const save = (result: WrapInTokenResult): void => {
+    writeFileSync(out, result.text, { mode: 0o644 });
+    const how =
+      result.plan.kind === "single-step"
+        ? "CKM_RSA_AES_KEY_WRAP, one step"
+        : "CKM_RSA_PKCS_OAEP + AES key wrap with padding, two steps";
+    io.stdout(
+      `wrote ${out}: ${describeKeySpec(result.spec)} key "${keyLabel}" wrapped for ${kekKid} (${how})`,
+    );
+    if (publicKeyOut === undefined) return;
     if (result.publicKeyPem === undefined) {
       io.stderr(
         `no public key written: the token shows no public key for "${keyLabel}"${result.spec.kty === "oct" ? " (an AES key has none)" : ""}`,
@@ -241,7 +276,21 @@ async function runWrap(
       writeFileSync(publicKeyOut, result.publicKeyPem);
       io.stdout(`wrote ${publicKeyOut}: the target's public key`);
     }
-  }
+  };
+  wrap({
+    modulePath,
+    selector,
+    pin,
+    kekPem,
+    kekKid,
+    keyLabel,
+    keepExtractable,
+    save,
+    cwd: io.cwd,
+    onStep: io.stdout,
+    onWarning: io.stderr,
+    ...(generate === undefined ? {} : { generate }),
+  });
   return EXIT_OK;
 }
 

@@ -21,7 +21,7 @@ type Template = { type: number; value: number | boolean | string | Buffer }[];
 /**
  * The attributes every generated private or secret key gets. CKA_SENSITIVE: the value is never
  * readable. CKA_EXTRACTABLE: required by C_WrapKey, and with CKA_SENSITIVE it allows wrapping
- * only. CKA_WRAP_WITH_TRUSTED stays false: it would demand a wrapping key the security officer
+ * only; wrapInToken sets it false once the file is saved (lockTargetKey.ts). CKA_WRAP_WITH_TRUSTED stays false: it would demand a wrapping key the security officer
  * marked CKA_TRUSTED, and the AES key this tool generates per wrap cannot be one (docs/pkcs11.md).
  */
 function secretPart(label: string, id: Buffer): Template {

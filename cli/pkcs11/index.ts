@@ -11,7 +11,7 @@ export type { WrapInTokenOptions, WrapInTokenResult } from "./wrapInToken.js";
 export { listTokens } from "./listTokens.js";
 export type { ListTokensOptions, ListedSlot, TokenListing } from "./listTokens.js";
 export { planWrap } from "./mechanisms.js";
-export type { WrapPlan, PlanWrapOptions } from "./mechanisms.js";
+export type { WrapPlan, PlanWrapOptions, SingleStepPlan, TwoStepPlan } from "./mechanisms.js";
 export { CKM, mechanismName } from "./constants.js";
 export { SOFTHSM2_MODULE_PATHS, openModule, listSlots, selectSlot, openSession } from "./token.js";
 export type {

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { wrapKeyWithPadding } from "../../byok/index.js";
 import { CKA, CKK, CKO, mechanismName } from "./constants.js";
 import { TokenError } from "./errors.js";
-import type { WrapPlan } from "./mechanisms.js";
+import type { TwoStepPlan } from "./mechanisms.js";
 import type { TokenSession } from "./token.js";
 
 /**
@@ -22,10 +22,9 @@ import type { TokenSession } from "./token.js";
  */
 export function checkKwpIsRfc5649(
   ts: TokenSession,
-  plan: WrapPlan,
+  plan: TwoStepPlan,
   onStep: (line: string) => void,
 ): void {
-  if (plan.kind !== "two-step") return;
   const { library, session } = ts;
   const wrappingValue = randomBytes(32);
   const probeValue = randomBytes(16);

@@ -5,11 +5,12 @@
  * @module
  */
 import { call } from "./binding.js";
-import { mechanismName } from "./constants.js";
+import { CKM, mechanismName } from "./constants.js";
 import { TokenError, isTokenError } from "./errors.js";
 import { listKeys } from "./keys.js";
 import type { KeySummary } from "./keys.js";
 import { planWrap } from "./mechanisms.js";
+import { rsaAesKeyWrapUnavailable } from "./rsaAesKeyWrapParams.js";
 import { listSlots, openModule, openSession, selectSlot } from "./token.js";
 import type { SlotSummary, TokenSelector } from "./token.js";
 
@@ -101,9 +102,14 @@ function onlyToken(slots: readonly SlotSummary[]): ReturnType<typeof selectSlot>
 
 function byokCapability(mechanisms: readonly number[]): string {
   try {
-    const plan = planWrap(mechanisms);
+    const unavailable = mechanisms.includes(CKM.RSA_AES_KEY_WRAP)
+      ? rsaAesKeyWrapUnavailable()
+      : undefined;
+    const plan = planWrap(mechanisms, {
+      ...(unavailable === undefined ? {} : { singleStepUnavailable: unavailable }),
+    });
     return plan.kind === "single-step"
-      ? "can wrap: CKM_RSA_AES_KEY_WRAP"
+      ? `can wrap: CKM_RSA_AES_KEY_WRAP (one step)${plan.fallback === undefined ? "" : `, or ${mechanismName(plan.fallback.oaep)} + ${mechanismName(plan.fallback.kwp)} (two steps) if the token refuses it`}`
       : `can wrap: ${mechanismName(plan.oaep)} + ${mechanismName(plan.kwp)} (two steps)`;
   } catch (error) {
     if (isTokenError(error)) return `cannot wrap: ${error.message}`;

@@ -8,48 +8,57 @@ import type { KeySpec } from "../../byok/index.js";
 import { CKM, mechanismName } from "./constants.js";
 import { TokenError } from "./errors.js";
 
-/** How the token will make the ciphertext. */
-export type WrapPlan =
-  /** One `C_WrapKey` with `CKM_RSA_AES_KEY_WRAP` under the KEK: the AES key never exists as an object. */
-  | { readonly kind: "single-step"; readonly mechanism: typeof CKM.RSA_AES_KEY_WRAP }
+/**
+ * The spec's two-step equivalent of `CKM_RSA_AES_KEY_WRAP` (contracts §1.5): generate a session
+ * AES-256 key, wrap the target with `kwp` (RFC 5649) under it, then wrap it with
+ * `CKM_RSA_PKCS_OAEP` under the KEK.
+ */
+export interface TwoStepPlan {
+  readonly kind: "two-step";
+  readonly keyGen: typeof CKM.AES_KEY_GEN;
+  readonly kwp: typeof CKM.AES_KEY_WRAP_KWP | typeof CKM.AES_KEY_WRAP_PAD;
+  readonly oaep: typeof CKM.RSA_PKCS_OAEP;
+}
+
+/** One `C_WrapKey` with `CKM_RSA_AES_KEY_WRAP` under the KEK: the AES key never exists as an object. */
+export interface SingleStepPlan {
+  readonly kind: "single-step";
+  readonly mechanism: typeof CKM.RSA_AES_KEY_WRAP;
   /**
-   * The spec's two-step equivalent (contracts §1.5): generate a session AES-256 key, wrap the
-   * target with `kwp` (RFC 5649) under it, then wrap it with `CKM_RSA_PKCS_OAEP` under the KEK.
+   * The two steps, when the token offers them too: used if the token refuses the single step
+   * for this key or these parameters (`CKR_MECHANISM_INVALID`, `CKR_MECHANISM_PARAM_INVALID`).
    */
-  | {
-      readonly kind: "two-step";
-      readonly keyGen: typeof CKM.AES_KEY_GEN;
-      readonly kwp: typeof CKM.AES_KEY_WRAP_KWP | typeof CKM.AES_KEY_WRAP_PAD;
-      readonly oaep: typeof CKM.RSA_PKCS_OAEP;
-    };
+  readonly fallback?: TwoStepPlan;
+}
+
+/** How the token will make the ciphertext. */
+export type WrapPlan = SingleStepPlan | TwoStepPlan;
 
 /** Options of {@link planWrap}. */
 export interface PlanWrapOptions {
   /**
-   * Whether the binding can pass `CK_RSA_AES_KEY_WRAP_PARAMS` (a struct holding a pointer to the
-   * OAEP parameters). pkcs11js 2.1.7 cannot, so the default is false and a token offering the
-   * single step is driven through the two steps, which give the same bytes.
+   * Why this machine cannot pass `CK_RSA_AES_KEY_WRAP_PARAMS` (a struct holding a pointer to
+   * the OAEP parameters, built with koffi), or undefined when it can. Default undefined: a token
+   * offering `CKM_RSA_AES_KEY_WRAP` gets the single step.
    */
-  readonly singleStepSupported?: boolean;
+  readonly singleStepUnavailable?: string;
 }
 
 /**
- * Chooses the mechanisms for the wrap from those the token offers.
+ * Chooses the mechanisms for the wrap from those the token offers: `CKM_RSA_AES_KEY_WRAP` when
+ * offered (and this machine can pass its parameters), else the two steps.
  *
  * RFC 5649 has two numbers: v3.0 of PKCS#11 calls it `CKM_AES_KEY_WRAP_KWP` (0x210B) and
  * redefines `CKM_AES_KEY_WRAP_PAD` (0x210A) as RFC 3394 over PKCS#7 padding, while v2.40 tokens
  * (SoftHSM2 among them) implement RFC 5649 under 0x210A. So KWP wins when offered, and the
- * ciphertext's length is checked afterwards (see wrapInToken.ts).
+ * ciphertext's length is checked afterwards (see wrapOnToken.ts).
  *
  * @param mechanisms - the token's `C_GetMechanismList`.
  * @throws TokenError `ERR_PKCS11_MECHANISM_MISSING` naming each mechanism the token lacks.
  */
 export function planWrap(mechanisms: readonly number[], options: PlanWrapOptions = {}): WrapPlan {
-  const { singleStepSupported = false } = options;
+  const { singleStepUnavailable } = options;
   const offered = new Set(mechanisms);
-  if (offered.has(CKM.RSA_AES_KEY_WRAP) && singleStepSupported) {
-    return { kind: "single-step", mechanism: CKM.RSA_AES_KEY_WRAP };
-  }
   const kwp = offered.has(CKM.AES_KEY_WRAP_KWP)
     ? CKM.AES_KEY_WRAP_KWP
     : offered.has(CKM.AES_KEY_WRAP_PAD)
@@ -60,16 +69,25 @@ export function planWrap(mechanisms: readonly number[], options: PlanWrapOptions
     ...(kwp === undefined ? ["CKM_AES_KEY_WRAP_KWP or CKM_AES_KEY_WRAP_PAD (RFC 5649)"] : []),
     ...(offered.has(CKM.AES_KEY_GEN) ? [] : [mechanismName(CKM.AES_KEY_GEN)]),
   ];
-  if (kwp === undefined || missing.length > 0) {
-    const singleNote = offered.has(CKM.RSA_AES_KEY_WRAP)
-      ? " The token offers CKM_RSA_AES_KEY_WRAP, but this tool's PKCS#11 binding (pkcs11js) cannot pass its parameters, so it needs the two-step mechanisms."
-      : "";
-    throw new TokenError(
-      "ERR_PKCS11_MECHANISM_MISSING",
-      `the token does not offer ${missing.join(", ")}, which the BYOK wrap needs (CKM_RSA_AES_KEY_WRAP, or CKM_RSA_PKCS_OAEP with SHA-1 plus AES key wrap with padding under a generated AES-256 key): enable them in the HSM's policy or use another token, or wrap in software with 'azure-byok wrap'.${singleNote}`,
-    );
+  const twoStep: TwoStepPlan | undefined =
+    kwp === undefined || missing.length > 0
+      ? undefined
+      : { kind: "two-step", keyGen: CKM.AES_KEY_GEN, kwp, oaep: CKM.RSA_PKCS_OAEP };
+  if (offered.has(CKM.RSA_AES_KEY_WRAP) && singleStepUnavailable === undefined) {
+    return {
+      kind: "single-step",
+      mechanism: CKM.RSA_AES_KEY_WRAP,
+      ...(twoStep === undefined ? {} : { fallback: twoStep }),
+    };
   }
-  return { kind: "two-step", keyGen: CKM.AES_KEY_GEN, kwp, oaep: CKM.RSA_PKCS_OAEP };
+  if (twoStep !== undefined) return twoStep;
+  const singleNote = offered.has(CKM.RSA_AES_KEY_WRAP)
+    ? ` The token offers CKM_RSA_AES_KEY_WRAP, but this machine cannot pass its parameters (${singleStepUnavailable ?? ""}): reinstall the package's optional dependency koffi ('npm install koffi') to use it.`
+    : "";
+  throw new TokenError(
+    "ERR_PKCS11_MECHANISM_MISSING",
+    `the token does not offer ${missing.join(", ")}, which the BYOK wrap needs (CKM_RSA_AES_KEY_WRAP, or CKM_RSA_PKCS_OAEP with SHA-1 plus AES key wrap with padding under a generated AES-256 key): enable them in the HSM's policy or use another token, or wrap in software with 'azure-byok wrap'.${singleNote}`,
+  );
 }
 
 /** The mechanism that generates a target key of this type. */

@@ -9,8 +9,17 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createPublicKey } from "node:crypto";
+import type { KeyVaultKey } from "@azure/keyvault-keys";
 import { runCli } from "../../cli/main.js";
-import { SOFTHSM2_MODULE_PATHS } from "../../cli/pkcs11/index.js";
+import {
+  SOFTHSM2_MODULE_PATHS,
+  listSlots,
+  openModule,
+  openSession,
+  selectSlot,
+} from "../../cli/pkcs11/index.js";
+import type { TokenSession } from "../../cli/pkcs11/index.js";
 
 /** The user PIN and SO PIN of every test token; tests pass the user PIN through `--pin-env`. */
 export const TEST_PIN = "2718-user";
@@ -119,4 +128,44 @@ export async function runAzureByok(
     cwd: options.cwd,
   });
   return { code, stdout: stdout.join("\n"), stderr: stderr.join("\n") };
+}
+
+/**
+ * Runs `fn` in a logged-in session of its own on the token labelled `tokenLabel`, loading
+ * `modulePath` for it and unloading it after. Synchronous, so no CLI run in the same process
+ * interleaves (each one initializes and finalizes the library).
+ */
+export function inTokenSession<T>(
+  modulePath: string,
+  tokenLabel: string,
+  fn: (ts: TokenSession) => T,
+): T {
+  const module = openModule(modulePath);
+  try {
+    const ts = openSession(module, selectSlot(listSlots(module), { tokenLabel }), TEST_PIN);
+    try {
+      return fn(ts);
+    } finally {
+      ts.close();
+    }
+  } finally {
+    module.close();
+  }
+}
+
+/** Writes a Key Vault RSA key's public key (a KEK the emulator made) as SPKI PEM to `path`. */
+export function writeKekPem(kek: KeyVaultKey, path: string): void {
+  const { n, e } = kek.key ?? {};
+  if (n === undefined || e === undefined) throw new Error(`${kek.name} has no RSA public key`);
+  writeFileSync(
+    path,
+    createPublicKey({
+      key: {
+        kty: "RSA",
+        n: Buffer.from(n).toString("base64url"),
+        e: Buffer.from(e).toString("base64url"),
+      },
+      format: "jwk",
+    }).export({ type: "spki", format: "pem" }),
+  );
 }

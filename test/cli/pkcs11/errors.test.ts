@@ -7,16 +7,15 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import type { ExecutionContext } from "ava";
-import {
-  CKA,
-  openModule,
-  openSession,
-  listSlots,
-  selectSlot,
-  wrapInToken,
-} from "../../../cli/pkcs11/index.js";
+import { CKA, wrapInToken } from "../../../cli/pkcs11/index.js";
 import type { TokenSession } from "../../../cli/pkcs11/index.js";
-import { createSoftHsmToken, PIN_ENV, runAzureByok, TEST_PIN } from "../../harness/softHsm.js";
+import {
+  createSoftHsmToken,
+  inTokenSession,
+  PIN_ENV,
+  runAzureByok,
+  TEST_PIN,
+} from "../../harness/softHsm.js";
 import type { CliRun, SoftHsmToken } from "../../harness/softHsm.js";
 
 const KEK_KID =
@@ -75,22 +74,9 @@ test.after.always(() => {
   token.remove();
 });
 
-function inToken(fn: (ts: TokenSession) => void): void {
-  const module = openModule(token.modulePath);
-  try {
-    const ts = openSession(
-      module,
-      selectSlot(listSlots(module), { tokenLabel: token.label }),
-      TEST_PIN,
-    );
-    try {
-      fn(ts);
-    } finally {
-      ts.close();
-    }
-  } finally {
-    module.close();
-  }
+/** Runs `fn` in a logged-in session of its own (see inTokenSession). */
+function inToken<T>(fn: (ts: TokenSession) => T): T {
+  return inTokenSession(token.modulePath, token.label, fn);
 }
 
 function wrapArgs(overrides: Record<string, string | undefined> = {}): string[] {
@@ -175,9 +161,40 @@ test("--pin-env naming an unset variable: ERR_PKCS11_PIN_MISSING", async (t) => 
     run,
     3,
     "ERR_PKCS11_PIN_MISSING",
-    /--pin-env AZURE_BYOK_UNSET_PIN: the environment variable AZURE_BYOK_UNSET_PIN is not set/,
+    /--pin-env: the environment variable it names is not set or is empty .*--pin-env takes the variable's name, not the PIN/,
   );
 });
+
+test("the PIN typed as the --pin-env value is not echoed: ERR_PKCS11_PIN_MISSING says what was wrong without it", async (t) => {
+  const run = await runAzureByok(wrapArgs({ "--pin-env": TEST_PIN }), {
+    cwd: token.dir,
+    env: {},
+  });
+  assertRefused(
+    t,
+    run,
+    3,
+    "ERR_PKCS11_PIN_MISSING",
+    /its name is not shown, in case a PIN was typed there/,
+  );
+});
+
+for (const [where, argv] of [
+  ["after the options", () => [...wrapArgs(), TEST_PIN]],
+  ["between the options", () => [...wrapArgs().slice(0, 4), TEST_PIN, ...wrapArgs().slice(4)]],
+  ["as the subcommand", () => ["pkcs11", TEST_PIN, ...wrapArgs().slice(2)]],
+  ["as a short option", () => [...wrapArgs(), `-${TEST_PIN}`]],
+  ["as the --slot value", () => [...wrapArgs({ "--token-label": undefined }), "--slot", TEST_PIN]],
+  ["to list", () => ["pkcs11", "list", "--module", token.modulePath, TEST_PIN]],
+] as const) {
+  test(`a PIN typed as an argument (${where}) is refused without echoing it (exit 2)`, async (t) => {
+    const run = await runAzureByok(argv(), { cwd: token.dir });
+    t.is(run.code, 2, run.stdout);
+    t.regex(run.stderr, /not shown, in case it is a PIN/);
+    t.false(run.stderr.includes(TEST_PIN), run.stderr);
+    t.false(run.stdout.includes(TEST_PIN), run.stdout);
+  });
+}
 
 test("a PIN on the command line is refused before anything runs (exit 2)", async (t) => {
   const run = await runAzureByok([...wrapArgs(), "--pin", TEST_PIN], { cwd: token.dir });

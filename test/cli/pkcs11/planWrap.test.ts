@@ -1,7 +1,7 @@
 /**
  * Choosing the wrap mechanisms from a token's mechanism list (no token needed): the single step
- * when the token and the binding can do it, else the two steps with RFC 5649 under its v3.0 name
- * first, else an error naming what is missing.
+ * when the token offers it and koffi can build its parameters, else the two steps with RFC 5649
+ * under its v3.0 name first, else an error naming what is missing.
  */
 import test from "ava";
 import { parseKeySpec } from "../../../byok/index.js";
@@ -33,19 +33,40 @@ test("PKCS#11 v3.0's CKM_AES_KEY_WRAP_KWP (RFC 5649 by definition) wins over CKM
   t.is(plan.kind === "two-step" ? plan.kwp : undefined, CKM.AES_KEY_WRAP_KWP);
 });
 
-test("CKM_RSA_AES_KEY_WRAP is used in one step when the binding can pass its parameters", (t) => {
-  t.deepEqual(planWrap([...SOFTHSM2, CKM.RSA_AES_KEY_WRAP], { singleStepSupported: true }), {
+test("CKM_RSA_AES_KEY_WRAP is used in one step when offered, with the two steps kept as the fallback", (t) => {
+  t.deepEqual(planWrap([...SOFTHSM2, CKM.RSA_AES_KEY_WRAP]), {
+    kind: "single-step",
+    mechanism: CKM.RSA_AES_KEY_WRAP,
+    fallback: {
+      kind: "two-step",
+      keyGen: CKM.AES_KEY_GEN,
+      kwp: CKM.AES_KEY_WRAP_PAD,
+      oaep: CKM.RSA_PKCS_OAEP,
+    },
+  });
+});
+
+test("a token with only CKM_RSA_AES_KEY_WRAP gets the single step without a fallback", (t) => {
+  t.deepEqual(planWrap([CKM.RSA_AES_KEY_WRAP]), {
     kind: "single-step",
     mechanism: CKM.RSA_AES_KEY_WRAP,
   });
 });
 
-test("with pkcs11js (no CK_RSA_AES_KEY_WRAP_PARAMS) a token offering the single step is driven in two steps", (t) => {
-  t.is(planWrap([...SOFTHSM2, CKM.RSA_AES_KEY_WRAP]).kind, "two-step");
+test("where koffi did not load, a token offering the single step is driven in two steps", (t) => {
+  t.is(
+    planWrap([...SOFTHSM2, CKM.RSA_AES_KEY_WRAP], { singleStepUnavailable: "koffi did not load" })
+      .kind,
+    "two-step",
+  );
 });
 
-test("a token with only CKM_RSA_AES_KEY_WRAP fails naming the missing mechanisms and why the single step is not used", (t) => {
-  const error = t.throws(() => planWrap([CKM.RSA_AES_KEY_WRAP, CKM.AES_KEY_GEN]));
+test("a token with only CKM_RSA_AES_KEY_WRAP, where koffi did not load, fails naming the missing mechanisms and why the single step is not used", (t) => {
+  const error = t.throws(() =>
+    planWrap([CKM.RSA_AES_KEY_WRAP, CKM.AES_KEY_GEN], {
+      singleStepUnavailable: "koffi did not load: Cannot find module 'koffi'",
+    }),
+  );
   t.is((error as { code?: string }).code, "ERR_PKCS11_MECHANISM_MISSING");
   t.regex(
     error.message,
@@ -53,7 +74,7 @@ test("a token with only CKM_RSA_AES_KEY_WRAP fails naming the missing mechanisms
   );
   t.regex(
     error.message,
-    /offers CKM_RSA_AES_KEY_WRAP, but this tool.s PKCS#11 binding \(pkcs11js\) cannot pass its parameters/,
+    /offers CKM_RSA_AES_KEY_WRAP, but this machine cannot pass its parameters \(koffi did not load: Cannot find module 'koffi'\)/,
   );
 });
 
