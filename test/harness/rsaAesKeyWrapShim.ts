@@ -30,7 +30,6 @@ export function buildRsaAesKeyWrapShim(dir: string): string {
         "-fPIC",
         "-O1",
         "-Wall",
-        "-Werror",
         "-I",
         headers,
         `-DSHIM_TARGET=${JSON.stringify(softHsm)}`,
