@@ -18,7 +18,7 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdtemp, mkdir, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -114,6 +114,14 @@ export interface StartPluginHostOptions {
   readonly source?: boolean;
   /** The project name the host reports to providers (`PULUMI_NODEJS_PROJECT`). Default `azure-byok-test`. */
   readonly project?: string;
+  /**
+   * A directory that gets a copy of everything the host writes (stderr, and stdout after its port
+   * line), one `plugin-host-<pid>-<ms>.log` per host, written as it arrives: `stderr()` lives only
+   * in memory, and a leak scan run after the tests needs the providers' output on disk. Default:
+   * `AZURE_BYOK_PLUGIN_HOST_LOG_DIR`, which `npm run test:reliability` sets; unset, nothing is
+   * written.
+   */
+  readonly logDir?: string;
 }
 
 /** True in a clone of the repository, where the TypeScript sources sit next to this file. */
@@ -142,9 +150,25 @@ function toJs(value: unknown): PropertyMap {
   return s?.toJavaScript?.() ?? {};
 }
 
+/** Appends each chunk to a new log file in `dir` (synchronously, so a killed host's last words are kept); a no-op without `dir`. */
+function logFileWriter(dir: string | undefined, pid: number | undefined): (chunk: Buffer) => void {
+  if (dir === undefined || dir === "") return () => undefined;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `plugin-host-${String(pid ?? 0)}-${String(Date.now())}.log`);
+  appendFileSync(file, "");
+  return (chunk) => {
+    appendFileSync(file, chunk);
+  };
+}
+
 /** Spawns the plugin host and connects to it. */
 export async function startPluginHost(options: StartPluginHostOptions = {}): Promise<PluginHost> {
-  const { env = {}, source = hasSources(), project = "azure-byok-test" } = options;
+  const {
+    env = {},
+    source = hasSources(),
+    project = "azure-byok-test",
+    logDir = process.env.AZURE_BYOK_PLUGIN_HOST_LOG_DIR,
+  } = options;
   const programDir = await mkdtemp(join(tmpdir(), "azure-byok-program-"));
   await mkdir(join(programDir, "node_modules"));
   await symlink(PACKAGE_ROOT, join(programDir, "node_modules", "pulumi-azure-byok"), "dir");
@@ -163,9 +187,11 @@ export async function startPluginHost(options: StartPluginHostOptions = {}): Pro
     rmSync(programDir, { recursive: true, force: true });
   };
   process.on("exit", killOnExit);
+  const keep = logFileWriter(logDir, child.pid);
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString("utf8");
+    keep(chunk);
   });
   const portLine = new Promise<number>((resolvePort, reject) => {
     let stdout = "";
@@ -190,7 +216,7 @@ export async function startPluginHost(options: StartPluginHostOptions = {}): Pro
     await rm(programDir, { recursive: true, force: true });
     throw error;
   }
-  child.stdout?.resume();
+  child.stdout?.on("data", keep);
   const client = new providerGrpc.ResourceProviderClient(
     `127.0.0.1:${port}`,
     grpc.credentials.createInsecure(),

@@ -5,6 +5,7 @@
  * dir after BYOK imports of RSA, EC and oct keys (the journal is sealed).
  */
 import { createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,6 +13,7 @@ import test from "ava";
 import { buildByokFile, generateTargetKey, parseKeySpec } from "../../byok/index.js";
 import type { TargetKey } from "../../byok/index.js";
 import { createTestKek, startTestEmulator } from "../harness/emulatorHarness.js";
+import { findLeaks } from "../harness/resourceDriver.js";
 import { loadFingerprints, scanForLeaks, writeSecretFingerprints } from "./leakScan.js";
 import type { LeakScanReport } from "./leakScan.js";
 
@@ -178,4 +180,40 @@ test("a real emulator data dir after BYOK imports of RSA, EC and oct keys scans 
     report.allowed.map((file) => path.basename(file)),
     ["token-signing-key.pem"],
   );
+});
+
+test("findLeaks (one snapshot, given secrets) finds a key by its private parts in any form, not by a PKCS#8 prefix, and a .byok file by its ciphertext, not its JSON framing", (t) => {
+  const der = (key: KeyObject): Buffer => key.export({ type: "pkcs8", format: "der" });
+  const secret = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+  const other = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+  const jwk = secret.export({ format: "jwk" });
+  const ecJwk = ec.export({ format: "jwk" });
+  const secrets = { rsa: der(secret), ec: ec.export({ type: "pkcs8", format: "der" }), oct256 };
+  t.deepEqual(findLeaks(JSON.stringify({ der: der(other).toString("base64") }), secrets), []);
+  t.deepEqual(findLeaks(JSON.stringify({ d: jwk.d }), secrets), ["rsa"]);
+  t.deepEqual(findLeaks(`q=${Buffer.from(jwk.q!, "base64url").toString("hex")}`, secrets), ["rsa"]);
+  t.deepEqual(findLeaks(`scalar ${Buffer.from(ecJwk.d!, "base64url").toString("hex")}`, secrets), [
+    "ec",
+  ]);
+  t.deepEqual(findLeaks(JSON.stringify({ k: oct256.toString("base64") }), secrets), ["oct256"]);
+  t.deepEqual(findLeaks(rsa.export({ type: "pkcs1", format: "pem" }).toString(), {}), [
+    "a PEM private key",
+  ]);
+
+  const kek = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const wrap = (target: Buffer): string =>
+    buildByokFile(target, {
+      kekPublicKey: kek.publicKey.export({ type: "spki", format: "pem" }).toString(),
+      kekKid: "https://contoso.managedhsm.azure.net/keys/KEK/0123456789abcdef0123456789abcdef",
+    }).text;
+  const byok = wrap(oct256);
+  const ciphertext = (JSON.parse(byok) as { ciphertext: string }).ciphertext;
+  const state = (value: unknown): string =>
+    JSON.stringify({ byokKekKid: "https://contoso.managedhsm.azure.net/keys/KEK/0123", value });
+  t.deepEqual(findLeaks(state("sha256:ab"), { byok }), [], "the kid it names is no leak");
+  t.deepEqual(findLeaks(state(wrap(oct128)), { byok }), [], "another .byok for the same KEK");
+  t.deepEqual(findLeaks(state(ciphertext.slice(100, 140)), { byok }), ["byok"]);
+  t.deepEqual(findLeaks(state(Buffer.from(ciphertext, "base64url").toString("hex")), { byok }), [
+    "byok",
+  ]);
 });

@@ -121,20 +121,28 @@ export interface FingerprintIndex {
   readonly secrets: number;
 }
 
-/** Reads the registry written by `registerSecretForLeakScan` (empty if the dir is absent). */
-export function loadFingerprints(dir: string): FingerprintIndex {
+/** An index over fingerprints, for {@link findRegisteredSecret} (one entry = one secret). */
+export function indexFingerprints(entries: Iterable<SecretFingerprints>): FingerprintIndex {
   const index: FingerprintIndex = { windows: new Map(), tokens: new Map(), secrets: 0 };
-  if (!existsSync(dir)) return index;
   let secrets = 0;
-  for (const name of readdirSync(dir)) {
-    if (!name.endsWith(".json")) continue;
-    const entry = JSON.parse(readFileSync(path.join(dir, name), "utf8")) as SecretFingerprints;
-    if (entry.window !== WINDOW) throw new Error(`${name}: window ${entry.window}, not ${WINDOW}`);
+  for (const entry of entries) {
+    if (entry.window !== WINDOW)
+      throw new Error(`${entry.label}: window ${entry.window}, not ${WINDOW}`);
     for (const hash of entry.windows) index.windows.set(hash, entry.label);
     for (const hash of entry.tokens) index.tokens.set(hash, entry.label);
     secrets++;
   }
   return { ...index, secrets };
+}
+
+/** Reads the registry written by `registerSecretForLeakScan` (empty if the dir is absent). */
+export function loadFingerprints(dir: string): FingerprintIndex {
+  if (!existsSync(dir)) return indexFingerprints([]);
+  return indexFingerprints(
+    readdirSync(dir)
+      .filter((name) => name.endsWith(".json"))
+      .map((name) => JSON.parse(readFileSync(path.join(dir, name), "utf8")) as SecretFingerprints),
+  );
 }
 
 /** One leak: which file, what kind, and a description that never quotes the material. */
@@ -176,7 +184,11 @@ function* filesUnder(root: string): Generator<string> {
 /** Base64 broken into lines (PEM, wrapped logs), raw or JSON-escaped. */
 const WRAPPED_BASE64 = /[A-Za-z0-9+/]{40,}(?:\r?\n|(?:\\r)?\\n)[A-Za-z0-9+/]{4}/;
 
-function registeredSecretIn(bytes: Buffer, index: FingerprintIndex): string | undefined {
+/**
+ * The first secret of `index` found in `bytes` (any encoding, across line breaks too), named with
+ * where it was found; undefined when none is.
+ */
+export function findRegisteredSecret(bytes: Buffer, index: FingerprintIndex): string | undefined {
   const found = windowsIn(bytes, index);
   if (found !== undefined) return found;
   // Line breaks cut an encoding into pieces shorter than the guarantee: scan it joined as well.
@@ -234,7 +246,7 @@ export function scanForLeaks(
             detail: `a PEM ${pem[1] ?? ""}PRIVATE KEY block at byte ${pem.index}`,
           });
       }
-      const secret = registeredSecretIn(bytes, index);
+      const secret = findRegisteredSecret(bytes, index);
       if (secret !== undefined)
         leaks.push({ file, kind: "registered-secret", detail: `key material of ${secret}` });
       if (!file.endsWith(".byok") && BYOK_ENC.test(text) && BYOK_CIPHERTEXT.test(text))

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { KeyObject } from "node:crypto";
 import { describeKeySpec } from "../../byok/index.js";
@@ -34,6 +34,8 @@ export interface ReliabilityResult {
   readonly faultsSurvived?: number;
   readonly inputsTried?: number;
   readonly inputsRejected?: number;
+  /** Writes sent, acknowledged or not (a crash test's full size is what it attempted). */
+  readonly writesAttempted?: number;
   readonly writesAcknowledged?: number;
   readonly writesLost?: number;
   /** Anything a reader of the table should know (kinds, seed, sizes). */
@@ -85,4 +87,16 @@ export function keepForLeakScan(dir: string, as: string): void {
   if (!RELIABILITY_FULL || !existsSync(dir)) return;
   const target = path.join(ARTIFACTS_DIR, `${as}-${process.pid}-${Date.now()}`);
   cpSync(dir, target, { recursive: true });
+}
+
+/**
+ * Under RELIABILITY_FULL, appends `text` as one line to
+ * `.azure-byok/reliability/artifacts/<as>-<pid>.log`: for what a test holds only in memory (a
+ * resource driver's state, as a state file would have held it), so the runner's leak scan reads
+ * it. Does nothing in the CI subset.
+ */
+export function appendForLeakScan(as: string, text: string): void {
+  if (!RELIABILITY_FULL) return;
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  appendFileSync(path.join(ARTIFACTS_DIR, `${as}-${process.pid}.log`), `${text}\n`);
 }
