@@ -47,6 +47,10 @@ const hosts: PluginHost[] = [];
 /** The last program each test deployed, for the closing "a further up changes nothing". */
 const lastProgram = new Map<string, PropertyMap>();
 let kills = 0;
+/** Next deploys that finished: the state names a version (an acknowledged write). */
+let acknowledged = 0;
+/** Of those, the ones the vault does not hold as its key's one enabled version. */
+let lost = 0;
 let converged = 0;
 
 test.before(async () => {
@@ -66,8 +70,9 @@ test.after.always(async () => {
   recordReliabilityResult("host-kill", {
     faultsInjected: kills,
     faultsSurvived: converged,
-    writesLost: 0,
-    note: `plugin host SIGKILLed during a ByokImportedKey create (import in flight, or before it); ${converged} of ${kills} next deploys converged`,
+    writesAcknowledged: acknowledged,
+    writesLost: lost,
+    note: `plugin host SIGKILLed during a ByokImportedKey create (import in flight, or before it); ${converged} of ${kills} next deploys converged (one key, its state's version the one enabled, a further up a no-op)`,
   });
   await (env as TestEmulator | undefined)?.emulator.stop();
 });
@@ -166,13 +171,23 @@ async function keyNames(): Promise<string[]> {
   return names;
 }
 
-/** The vault holds one key `name` whose only version is the state's, enabled. */
+/**
+ * The vault holds one key `name` whose only version is the state's, enabled, and a further up
+ * changes nothing. Counts the deploy as acknowledged, lost when the vault disagrees with its
+ * state, and converged when all three hold.
+ */
 async function assertConverged(t: ExecutionContext, name: string, driver: ResourceDriver) {
   const version = String(driver.state?.outputs.version);
-  t.deepEqual(await versionsOf(name), [{ version, enabled: true }]);
-  t.is((await keyNames()).filter((other) => other === name).length, 1);
-  t.is(await driver.up(lastProgram.get(name)!), "same", "a further up changes nothing");
-  converged += 1;
+  acknowledged += 1;
+  const versions = await versionsOf(name);
+  const keys = (await keyNames()).filter((other) => other === name).length;
+  const kept = versions.length === 1 && versions[0]?.version === version && versions[0].enabled;
+  if (!kept || keys !== 1) lost += 1;
+  t.deepEqual(versions, [{ version, enabled: true }]);
+  t.is(keys, 1);
+  const again = await driver.up(lastProgram.get(name)!);
+  t.is(again, "same", "a further up changes nothing");
+  if (kept && keys === 1 && again === "same") converged += 1;
 }
 
 async function failureOf(t: ExecutionContext, run: Promise<unknown>): Promise<string> {

@@ -4,17 +4,21 @@
  * 20% of requests. No resource fails, and for every key the version in state exists and is
  * enabled, and no other enabled version was made by the deploy, although a connection reset after
  * a committed import makes the SDK import again (a second version of the same material), which
- * the provider disables and notes. Full: N = 100; CI: N = 10.
+ * the provider disables and names in a note (every key with more than one version has a note
+ * naming exactly its disabled versions). At full size every fault kind is injected. Counts are
+ * recorded whatever the outcome. Full: N = 100; CI: N = 10.
  */
 import test from "ava";
 import { buildByokFile, generateTargetKey, parseKeySpec } from "../../byok/index.js";
 import { DEFAULT_IDENTITY, FAULT_KINDS } from "../../emulator/index.js";
+import type { FaultCounters } from "../../emulator/index.js";
 import { startTestEmulator } from "../harness/emulatorHarness.js";
 import type { TestEmulator } from "../harness/emulatorHarness.js";
 import { serializeProviders, startPluginHost, urnOf } from "../harness/pluginHost.js";
 import type { PluginHost, SerializedProviders } from "../harness/pluginHost.js";
 import { ResourceDriver } from "../harness/resourceDriver.js";
 import {
+  RELIABILITY_FULL,
   RELIABILITY_SEED,
   recordReliabilityResult,
   registerTargetKeyForLeakScan,
@@ -80,9 +84,12 @@ async function versionsOf(name: string): Promise<Array<{ version: string; enable
 }
 
 /** What is wrong with a key after the deploy, as a user would see it; [] when nothing. */
-async function problemsOf(driver: ResourceDriver, name: string): Promise<string[]> {
+function problemsOf(
+  driver: ResourceDriver,
+  versions: ReadonlyArray<{ version: string; enabled: boolean }>,
+  name: string,
+): string[] {
   const version = String(driver.state?.outputs.version);
-  const versions = await versionsOf(name);
   const ours = versions.find((entry) => entry.version === version);
   const problems: string[] = [];
   if (ours === undefined) problems.push(`${name}: version ${version} in state does not exist`);
@@ -91,6 +98,29 @@ async function problemsOf(driver: ResourceDriver, name: string): Promise<string[
     if (other.version !== version && other.enabled)
       problems.push(`${name}: another enabled version ${other.version}`);
   return problems;
+}
+
+/**
+ * What is wrong with a key's note, [] when nothing: a key with more than one version must have a
+ * note that names exactly its disabled versions (the duplicates a retried import made).
+ */
+function noteProblemsOf(
+  driver: ResourceDriver,
+  name: string,
+  versions: ReadonlyArray<{ version: string; enabled: boolean }>,
+): string[] {
+  if (versions.length < 2) return [];
+  const disabled = versions.filter((entry) => !entry.enabled).map((entry) => entry.version);
+  const note = driver.state?.outputs.note;
+  const named = /extra version\(s\) of the same key material \(([^)]*)\)/.exec(String(note))?.[1];
+  if (typeof note !== "string" || named === undefined)
+    return [`${name}: ${versions.length} versions but no note naming the disabled ones`];
+  const listed = named.split(", ").sort();
+  return JSON.stringify(listed) === JSON.stringify([...disabled].sort())
+    ? []
+    : [
+        `${name}: the note names ${listed.join(", ")}, the disabled versions are ${disabled.join(", ")}`,
+      ];
 }
 
 test.serial(
@@ -116,7 +146,8 @@ test.serial(
     env.emulator.faults.clear();
     const versions = await versionsOf("dup-key");
     t.is(versions.length, 2, "the SDK's retry imported a second version");
-    t.deepEqual(await problemsOf(key, "dup-key"), []);
+    t.deepEqual(problemsOf(key, versions, "dup-key"), []);
+    t.deepEqual(noteProblemsOf(key, "dup-key", versions), []);
     const disabled = versions.find((entry) => !entry.enabled)!.version;
     t.regex(
       String(key.state!.outputs.note),
@@ -130,7 +161,7 @@ test.serial(
 );
 
 test.serial(
-  `a KEK and ${KEYS} imported keys (RSA, EC, oct) at 20% faults of every kind: none fails, each key has exactly its state's version enabled`,
+  `a KEK and ${KEYS} imported keys (RSA, EC, oct) at 20% faults of every kind: none fails, each key has exactly its state's version enabled, and a note names every duplicate`,
   async (t) => {
     env.emulator.faults.set({
       rate: 0.2,
@@ -139,47 +170,82 @@ test.serial(
       retryAfterSeconds: 0,
       seed: RELIABILITY_SEED,
     });
-    const kek = new ResourceDriver(host, urnOf("ImportKek", "faults-kek"), providers.importKek);
-    await kek.up(kekProgram("faults-kek"));
     const failures: string[] = [];
     const drivers: Array<[string, ResourceDriver]> = [];
-    const names = Array.from({ length: KEYS }, (_, i) => `faults-key-${i}`);
-    for (let start = 0; start < names.length; start += PARALLEL) {
-      await Promise.all(
-        names.slice(start, start + PARALLEL).map(async (name, offset) => {
-          const spec = SPECS[(start + offset) % SPECS.length]!;
-          const driver = new ResourceDriver(
-            host,
-            urnOf("ByokImportedKey", name),
-            providers.byokImportedKey,
-          );
-          try {
-            await driver.up(await keyProgram(name, spec, kek));
-            drivers.push([name, driver]);
-          } catch (error) {
-            failures.push(`${name} (${spec}): ${String(error)}`);
-          }
-        }),
-      );
+    let attempted = 0;
+    let kekCreated = false;
+    /** Faults injected during a batch in which every resource was created. */
+    let survived = 0;
+    let counters: FaultCounters | undefined;
+    let lostKeys: number | undefined;
+    const problems: string[] = [];
+    const noteProblems: string[] = [];
+    try {
+      attempted += 1;
+      const kek = new ResourceDriver(host, urnOf("ImportKek", "faults-kek"), providers.importKek);
+      await kek.up(kekProgram("faults-kek"));
+      kekCreated = true;
+      survived += env.emulator.faults.counters().injected;
+      const names = Array.from({ length: KEYS }, (_, i) => `faults-key-${i}`);
+      for (let start = 0; start < names.length; start += PARALLEL) {
+        const batch = names.slice(start, start + PARALLEL);
+        const injectedBefore = env.emulator.faults.counters().injected;
+        const failedBefore = failures.length;
+        attempted += batch.length;
+        await Promise.all(
+          batch.map(async (name, offset) => {
+            const spec = SPECS[(start + offset) % SPECS.length]!;
+            const driver = new ResourceDriver(
+              host,
+              urnOf("ByokImportedKey", name),
+              providers.byokImportedKey,
+            );
+            try {
+              await driver.up(await keyProgram(name, spec, kek));
+              drivers.push([name, driver]);
+            } catch (error) {
+              failures.push(`${name} (${spec}): ${String(error)}`);
+            }
+          }),
+        );
+        // Faults cannot be told apart between the batch's concurrent resources: a batch with a
+        // failure counts none of its faults as survived.
+        if (failures.length === failedBefore)
+          survived += env.emulator.faults.counters().injected - injectedBefore;
+      }
+      counters = env.emulator.faults.counters();
+      env.emulator.faults.clear();
+      let lost = 0;
+      for (const [name, driver] of drivers) {
+        const versions = await versionsOf(name);
+        const found = problemsOf(driver, versions, name);
+        if (found.length > 0) lost += 1;
+        problems.push(...found);
+        noteProblems.push(...noteProblemsOf(driver, name, versions));
+      }
+      lostKeys = lost;
+    } finally {
+      const seen = counters ?? env.emulator.faults.counters();
+      const noted = drivers.filter(([, driver]) => driver.state?.outputs.note !== undefined).length;
+      recordReliabilityResult("provider-faults", {
+        faultsInjected: seen.injected,
+        faultsSurvived: survived,
+        writesAttempted: attempted,
+        writesAcknowledged: drivers.length + (kekCreated ? 1 : 0),
+        // keys created but never read back (the test stopped first) count as lost
+        writesLost: lostKeys ?? drivers.length,
+        note: `KEK + ${KEYS} ByokImportedKey through the plugin host at 20% faults, all kinds (${JSON.stringify(seen.byKind)}); ${failures.length} failed; ${noted} imports disabled a duplicate version and said so`,
+      });
     }
-    const counters = env.emulator.faults.counters();
-    env.emulator.faults.clear();
-    const problems = (
-      await Promise.all(drivers.map(([name, driver]) => problemsOf(driver, name)))
-    ).flat();
-    const noted = drivers.filter(([, driver]) => driver.state?.outputs.note !== undefined).length;
-    recordReliabilityResult("provider-faults", {
-      faultsInjected: counters.injected,
-      faultsSurvived: failures.length === 0 ? counters.injected : 0,
-      writesAcknowledged: drivers.length + 1,
-      writesLost: problems.length,
-      note: `KEK + ${KEYS} ByokImportedKey through the plugin host at 20% faults, all kinds (${JSON.stringify(counters.byKind)}); ${noted} imports disabled a duplicate version`,
-    });
     t.deepEqual(failures, []);
     t.deepEqual(problems, []);
+    t.deepEqual(noteProblems, []);
     t.true(counters.injected > 0);
+    if (RELIABILITY_FULL)
+      for (const kind of FAULT_KINDS)
+        t.true(counters.byKind[kind] > 0, `no ${kind} fault was injected`);
     t.log(
-      `${counters.injected} faults injected of ${counters.requests} requests (${JSON.stringify(counters.byKind)}); ${noted} of ${KEYS} imports disabled a duplicate version`,
+      `${counters.injected} faults injected of ${counters.requests} requests (${JSON.stringify(counters.byKind)}); ${drivers.filter(([, driver]) => driver.state?.outputs.note !== undefined).length} of ${KEYS} imports disabled a duplicate version`,
     );
   },
 );
