@@ -11,6 +11,7 @@ import type { KeyVaultKey } from "@azure/keyvault-keys";
 import { buildByokFile, curveFromNodeName, EC_CURVES } from "../../../byok/index.js";
 import type { EcCurve } from "../../../byok/index.js";
 import {
+  createTestKek,
   memoizedTargetKey,
   rawRequest,
   serviceErrorOf,
@@ -210,6 +211,40 @@ test("a KEK whose key_ops are not exactly [import] is refused (400 KekNotImportO
   t.regex(error.message, /key_ops exactly \["import"\]/);
 });
 
+test("a disabled KEK is refused (400 KekNotUsable)", async (t) => {
+  const keys = env.keyClient();
+  const { kek: disabled, publicKeyPem } = await createTestKek(keys, "kek-disabled");
+  const target = await memoizedTargetKey("ec-p256");
+  const file = byokBytes(target, disabled.id ?? "", publicKeyPem);
+  await keys.updateKeyProperties("kek-disabled", disabled.properties.version!, { enabled: false });
+  const error = await expectImportFailure(
+    t,
+    keys.importKey("with-disabled-kek", { kty: "EC-HSM", crv: "P-256", t: file }),
+    400,
+    "BadParameter",
+    "KekNotUsable",
+  );
+  t.regex(error.message, /is disabled: enable it first/);
+});
+
+test("an expired KEK is refused (400 KekNotUsable)", async (t) => {
+  const keys = env.keyClient();
+  const { kek: expiring, publicKeyPem } = await createTestKek(keys, "kek-expired");
+  const target = await memoizedTargetKey("ec-p256");
+  const file = byokBytes(target, expiring.id ?? "", publicKeyPem);
+  await keys.updateKeyProperties("kek-expired", expiring.properties.version!, {
+    expiresOn: new Date(Date.now() - 60_000),
+  });
+  const error = await expectImportFailure(
+    t,
+    keys.importKey("with-expired-kek", { kty: "EC-HSM", crv: "P-256", t: file }),
+    400,
+    "BadParameter",
+    "KekNotUsable",
+  );
+  t.regex(error.message, /expired: create a new KEK and wrap the key again/);
+});
+
 test("a .byok header kid naming no KEK in this vault is refused (400 KekNotFound)", async (t) => {
   const target = await memoizedTargetKey("ec-p256");
   const wrongKid = kek.id!.replace(/\/[0-9a-f]{32}$/, "/0123456789abcdef0123456789abcdef");
@@ -308,6 +343,25 @@ test("an oct-HSM key in a Key Vault Premium vault is refused (400 KeyTypeNotSupp
     "BadParameter",
     "KeyTypeNotSupported",
   );
+});
+
+test("an oct-HSM key imported from a .byok file into a Key Vault Premium vault is refused (400 KeyTypeNotSupported)", async (t) => {
+  const vaultKeys = env.keyClient("byok-vault");
+  const { kek: vaultKek, publicKeyPem } = await createTestKek(vaultKeys, "vault-kek-oct");
+  const target = await memoizedTargetKey("oct-256");
+  const error = await expectImportFailure(
+    t,
+    vaultKeys.importKey("oct-byok-in-vault", {
+      kty: "oct-HSM",
+      t: byokBytes(target, vaultKek.id ?? "", publicKeyPem),
+    }),
+    400,
+    "BadParameter",
+    "KeyTypeNotSupported",
+  );
+  t.regex(error.message, /oct-HSM keys exist only in a Managed HSM/);
+  const missing = serviceErrorOf(await t.throwsAsync(vaultKeys.getKey("oct-byok-in-vault")));
+  t.is(missing.statusCode, 404);
 });
 
 test("a KEK can only import: signing with it is refused (403 KeyOperationForbidden)", async (t) => {
