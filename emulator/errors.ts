@@ -245,12 +245,16 @@ export function noSecurityDomainDownload(name: string): ServiceError {
   );
 }
 
-/** 404: a Managed HSM API called on a Key Vault. */
-export function managedHsmOnly(name: string, api: string): ServiceError {
+/** 404: a Managed HSM API called on a Key Vault; `why` says what the vault has instead. */
+export function managedHsmOnly(
+  name: string,
+  api: string,
+  why = "whose RBAC is Azure RBAC on the control plane",
+): ServiceError {
   return new ServiceError(
     404,
     "NotFound",
-    `${api} is a Managed HSM API; ${name} is a Key Vault, whose RBAC is Azure RBAC on the control plane.`,
+    `${api} is a Managed HSM API; ${name} is a Key Vault, ${why}.`,
   );
 }
 

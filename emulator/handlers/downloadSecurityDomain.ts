@@ -15,6 +15,9 @@ import { buildSecurityDomain } from "../securityDomain/securityDomainBlob.js";
 import { parseSecurityDomainDownload } from "../securityDomain/wrappingCertificates.js";
 import type { SecurityDomainDownloadRequest } from "../securityDomain/wrappingCertificates.js";
 
+/** Why a Key Vault refuses the security domain APIs. */
+export const NO_SECURITY_DOMAIN = "which has no security domain: a vault works once it is created";
+
 /** `Retry-After` in whole seconds, at least 1, as the service sends it. */
 export function retryAfterSeconds(delayMs: number): string {
   return String(Math.max(1, Math.ceil(delayMs / 1000)));
@@ -22,7 +25,7 @@ export function retryAfterSeconds(delayMs: number): string {
 
 export const downloadSecurityDomain = defineOperation<SecurityDomainDownloadRequest>({
   validate({ body }, context) {
-    requireManagedHsm(context, "/securitydomain/download");
+    requireManagedHsm(context, "/securitydomain/download", NO_SECURITY_DOMAIN);
     return parseSecurityDomainDownload(body);
   },
   handle(request, context) {

@@ -9,11 +9,11 @@ import { noSecurityDomainDownload } from "../errors.js";
 import { DEFAULT_SECURITY_DOMAIN_DELAY_MS, defineOperation } from "../operation.js";
 import { requireManagedHsm } from "../rbac/rbacRequests.js";
 import { securityDomainDownloadStatus } from "../securityDomain/activation.js";
-import { retryAfterSeconds } from "./downloadSecurityDomain.js";
+import { NO_SECURITY_DOMAIN, retryAfterSeconds } from "./downloadSecurityDomain.js";
 
 export const getSecurityDomainDownloadStatus = defineOperation<Record<string, never>>({
   validate(_input, context) {
-    requireManagedHsm(context, "/securitydomain/download/pending");
+    requireManagedHsm(context, "/securitydomain/download/pending", NO_SECURITY_DOMAIN);
     return {};
   },
   handle(_request, context) {

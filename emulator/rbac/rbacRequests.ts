@@ -12,9 +12,12 @@ import { ROLE_DEFINITION_ID_PREFIX } from "./builtInRoles.js";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SCOPE = /^\/$|^\/keys$|^\/keys\/[0-9a-zA-Z-]{1,127}$/;
 
-/** Role APIs exist only on a Managed HSM; a vault's RBAC is Azure RBAC (control plane). */
-export function requireManagedHsm(context: HandlerContext, api: string): void {
-  if (context.vault.kind !== "managedhsm") throw managedHsmOnly(context.vault.name, api);
+/**
+ * Role APIs exist only on a Managed HSM; a vault's RBAC is Azure RBAC (control plane). Other
+ * Managed HSM APIs pass `why`: what a vault has instead.
+ */
+export function requireManagedHsm(context: HandlerContext, api: string, why?: string): void {
+  if (context.vault.kind !== "managedhsm") throw managedHsmOnly(context.vault.name, api, why);
 }
 
 /** The scope from the path: `/`, `/keys` or `/keys/{key name}`. */

@@ -1,15 +1,21 @@
 /**
  * `POST /rng` on a Managed HSM (contracts §3.1: 1 to 128 bytes) with the stock SDK: the asked
- * number of bytes, different each time; a count out of range is a 400 BadParameter.
+ * number of bytes, different each time; a count out of range is a 400 BadParameter. GetRandomBytes
+ * is a Managed HSM operation: a Key Vault Premium vault answers 404 NotFound.
  */
 import test from "ava";
-import { rawRequest, startTestEmulator } from "../../harness/emulatorHarness.js";
+import { rawRequest, serviceErrorOf, startTestEmulator } from "../../harness/emulatorHarness.js";
 import type { TestEmulator } from "../../harness/emulatorHarness.js";
 
 let env: TestEmulator;
 
 test.before(async () => {
-  env = await startTestEmulator({ vaults: [{ name: "rng-hsm", kind: "managedhsm" }] });
+  env = await startTestEmulator({
+    vaults: [
+      { name: "rng-hsm", kind: "managedhsm" },
+      { name: "rng-vault", kind: "vault" },
+    ],
+  });
 });
 
 test.after.always(async () => {
@@ -36,4 +42,12 @@ test("a count of 0, 129, a fraction or none is a 400 BadParameter naming the ran
     t.is(error.code, "BadParameter");
     if (body.count !== 1.5) t.regex(error.message, /ask for 1 to 128 bytes/);
   }
+});
+
+test("a Key Vault Premium vault serves no /rng: 404 NotFound saying to ask a Managed HSM", async (t) => {
+  const error = serviceErrorOf(await t.throwsAsync(env.keyClient("rng-vault").getRandomBytes(16)));
+  t.is(error.statusCode, 404, error.message);
+  t.is(error.code, "NotFound");
+  t.regex(error.message, /POST \/rng is a Managed HSM API; rng-vault is a Key Vault/);
+  t.regex(error.message, /ask a Managed HSM for random bytes/);
 });
