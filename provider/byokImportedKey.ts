@@ -55,9 +55,15 @@ export interface ByokImportedKeyArgs {
   readonly keyOps?: pulumi.Input<pulumi.Input<string>[]>;
   /** Whether the key can be used. Default true. Changed in place. */
   readonly enabled?: pulumi.Input<boolean>;
-  /** ISO 8601 expiry; unset means no opinion. Changed in place. */
+  /**
+   * ISO 8601 expiry; unset means no opinion. At most 2038-01-19T03:14:07Z: the Azure SDK sends
+   * dates as 32-bit seconds, so check refuses later ones. Changed in place.
+   */
   readonly expiresOn?: pulumi.Input<string>;
-  /** ISO 8601 activation date; unset means no opinion. Changed in place. */
+  /**
+   * ISO 8601 activation date, at most 2038-01-19T03:14:07Z; unset means no opinion. Changed in
+   * place.
+   */
   readonly notBefore?: pulumi.Input<string>;
   /** Up to 15 tags. Default none. Changed in place. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;

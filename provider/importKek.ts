@@ -26,9 +26,15 @@ export interface ImportKekArgs {
   readonly size?: pulumi.Input<2048 | 3072 | 4096>;
   /** Whether the KEK can be used. Default true. Changed in place. */
   readonly enabled?: pulumi.Input<boolean>;
-  /** ISO 8601 expiry; unset means none. Changed in place. */
+  /**
+   * ISO 8601 expiry; unset means none. At most 2038-01-19T03:14:07Z: the Azure SDK sends dates
+   * as 32-bit seconds, so check refuses later ones. Changed in place.
+   */
   readonly expiresOn?: pulumi.Input<string>;
-  /** ISO 8601 activation date; unset means usable at once. Changed in place. */
+  /**
+   * ISO 8601 activation date, at most 2038-01-19T03:14:07Z; unset means usable at once. Changed
+   * in place.
+   */
   readonly notBefore?: pulumi.Input<string>;
   /** Up to 15 tags, names and values up to 256 characters. Default none. Changed in place. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;

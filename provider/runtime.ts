@@ -111,7 +111,13 @@ function withRoleWait<T>(
   return retryWhileRoleIsPending({ seconds: news.roleWaitSeconds ?? 0, subject }, work);
 }
 
-/** Where `read` finds the key: the state when it has one, else the resource id. */
+/**
+ * Where `read` finds the key: the state when it has one, else the resource id (a versionless or
+ * versioned key id). Today's engine never reads without state: `pulumi import` sends no
+ * properties, so the plugin host has no `__provider` to run (pulumi/pulumi#16175) and
+ * `adoptExisting` is the way to bring a key in. An engine that sends `__provider` alone would
+ * reach this; test/provider/lifecycle.test.ts ("Read by key id") drives it through the host.
+ */
 function locate(id: string, props: Props): { vaultUrl: string; name: string; version?: string } {
   if (typeof props.vaultUrl === "string" && typeof props.name === "string") {
     return plain({
@@ -120,7 +126,6 @@ function locate(id: string, props: Props): { vaultUrl: string; name: string; ver
       version: typeof props.version === "string" ? props.version : undefined,
     });
   }
-  // No state (an import by id, should the engine ever send one): the id is a key id.
   const key = parseKeyId(id, "the resource id");
   return plain({ vaultUrl: key.vaultUrl, name: key.name, version: key.version });
 }

@@ -77,6 +77,13 @@ export function checkOptionalBoolean(value: unknown, property: string, failures:
   }
 }
 
+/**
+ * The latest date the vault can be given: `@azure/keyvault-keys` (4.10) writes `nbf` and `exp` as
+ * `(date.getTime() / 1000) | 0`, a signed 32-bit number of seconds, so a later date reaches the
+ * vault as one between 1901 and 1970 (an expiry in 2099 would make an already expired key).
+ */
+export const LATEST_KEY_DATE = new Date(2 ** 31 * 1000 - 1000);
+
 /** Checks an optional ISO 8601 date; returns it when known and valid. */
 export function checkDate(value: unknown, property: string, failures: Failures): Date | undefined {
   if (isAbsent(value) || isUnknown(value)) return undefined;
@@ -89,6 +96,13 @@ export function checkDate(value: unknown, property: string, failures: Failures):
     failures.add(
       property,
       `${property} is ${JSON.stringify(value)}: give an ISO 8601 date such as 2027-01-31T00:00:00Z`,
+    );
+    return undefined;
+  }
+  if (date > LATEST_KEY_DATE) {
+    failures.add(
+      property,
+      `${property} is ${JSON.stringify(value)}: the latest date the Azure SDK can send is ${LATEST_KEY_DATE.toISOString()} (it writes dates as 32-bit seconds, so a later one would reach the vault as a date before 1970); give an earlier date, or leave ${property} unset`,
     );
     return undefined;
   }

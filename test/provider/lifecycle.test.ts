@@ -5,7 +5,8 @@
  * (oct on a vault, a soft-deleted name, a missing role, the wrong key, a KEK size change,
  * adopting a key that exists). Changes "outside Pulumi" use the stock `@azure/keyvault-keys`.
  */
-import { createPublicKey } from "node:crypto";
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
+import { KeyClient } from "@azure/keyvault-keys";
 import test from "ava";
 import type { ExecutionContext } from "ava";
 import {
@@ -66,12 +67,53 @@ function isNotFound(error: unknown): boolean {
   return (error as { statusCode?: number }).statusCode === 404;
 }
 
+/**
+ * A stock client of one vault that opens a new connection per request. The test's own calls
+ * come seconds apart while the plugin host works; a kept-alive connection idle about 5 s meets the
+ * emulator's keep-alive close, and with this process's event loop busy (the emulator and seven
+ * lifecycles share it) the close can cross the next request on the socket (ECONNRESET or "socket
+ * hang up"; the harness's clients do not retry, so the first failure shows).
+ */
+function stockClient(vault: string): KeyClient {
+  return new KeyClient(emulator.emulator.url(vault), emulator.credential, {
+    disableChallengeResourceVerification: true,
+    retryOptions: { maxRetries: 0 },
+    additionalPolicies: [
+      {
+        position: "perCall",
+        policy: {
+          name: "newConnectionPerRequest",
+          sendRequest: (request, next) => {
+            request.disableKeepAlive = true;
+            return next(request);
+          },
+        },
+      },
+    ],
+  });
+}
+
 /** What the test does to a vault outside Pulumi, with the stock client. */
 function outsideOf(vault: string): OutsideTheProvider {
-  const client = emulator.keyClient(vault);
+  const client = stockClient(vault);
   return {
     async setTags(name, version, tags) {
       await client.updateKeyProperties(name, version, { tags });
+    },
+    async setDates(name, version, dates) {
+      await client.updateKeyProperties(name, version, {
+        ...(dates.notBefore === undefined ? {} : { notBefore: new Date(dates.notBefore) }),
+        ...(dates.expiresOn === undefined ? {} : { expiresOn: new Date(dates.expiresOn) }),
+      });
+    },
+    async propertiesOf(name, version) {
+      const key = await client.getKey(name, { version });
+      const { notBefore, expiresOn } = key.properties;
+      return {
+        ...(notBefore === undefined ? {} : { notBefore: notBefore.toISOString() }),
+        ...(expiresOn === undefined ? {} : { expiresOn: expiresOn.toISOString() }),
+        keyOps: [...(key.keyOperations ?? [])].sort(),
+      };
     },
     async disable(name, version) {
       await client.updateKeyProperties(name, version, { enabled: false });
@@ -119,7 +161,7 @@ const LIFECYCLES: ReadonlyArray<readonly [vault: string, spec: string]> = [
 ];
 
 for (const [vault, spec] of LIFECYCLES) {
-  test(`${spec} on ${vault === HSM ? "a Managed HSM" : "a Premium vault"}: import, no-op, tag update, rotation keeps the old version, refresh sees drift, soft delete and purge`, async (t) => {
+  test(`${spec} on ${vault === HSM ? "a Managed HSM" : "a Premium vault"}: import, no-op, tags, dates and keyOps in place, rotation keeps the old version, refresh sees drift, soft delete and purge`, async (t) => {
     await runKeyLifecycle(t, {
       host,
       providers,
@@ -409,4 +451,93 @@ test("an identity without Managed HSM Crypto User gets a 403 that names the role
       `az keyvault role assignment create --id ${emulator.emulator.url(HSM)} --role "Managed HSM Crypto User" --assignee-object-id ${NO_ROLE.objectId}`,
     ),
   );
+});
+
+for (const vault of [HSM, VAULT]) {
+  test(`a .byok that names this KEK but was wrapped with another KEK's public key passes preview, then fails with ERR_BYOK_REJECTED and its likely causes; nothing is recorded or imported (${vault})`, async (t) => {
+    const name = `rejected-${vault}`;
+    const { kid } = await kekIn(vault, `${name}-kek`);
+    const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey;
+    const target = await memoizedTargetKey("ec-p256");
+    const built = buildByokFile(target, { kekPublicKey: stranger, kekKid: kid });
+    const key = new ResourceDriver(host, urnOf("ByokImportedKey", name), providers.byokImportedKey);
+    const program = {
+      vaultUrl: emulator.emulator.url(vault),
+      name,
+      byok: built.text,
+      keyType: "EC",
+      curve: "P-256",
+      kekKid: kid,
+    };
+    t.like(await key.preview(program), { changes: "some", replaces: [] }, "offline, it fits");
+    const message = await failureOf(t, key.up(program));
+    t.regex(message, /ERR_BYOK_REJECTED: the service rejected the \.byok file for/);
+    t.regex(
+      message,
+      /Likely causes: the file was wrapped for another KEK, or for a KEK version that was rotated, disabled or deleted \(compare byok\.header\.kid with the KEK's current kid\)/,
+    );
+    t.regex(message, /Wrap the target key again with the current KEK's public key and retry\.$/);
+    t.deepEqual(findLeaks(message, { byok: built.text, ciphertext: built.package.ciphertext }), []);
+    t.is(key.state, undefined, "a failed create records nothing");
+    t.false(await outsideOf(vault).versionExists(name, ""), "nothing was imported");
+  });
+}
+
+test("Read by key id with only __provider (what pulumi import would send, pulumi/pulumi#16175) finds the key; an unknown key is gone; no __provider fails in the host", async (t) => {
+  const vaultUrl = emulator.emulator.url(HSM);
+  const { kek, kid, wrap } = await kekIn(HSM, "byid-kek");
+  const target = await memoizedTargetKey("ec-p384");
+  const key = new ResourceDriver(host, urnOf("ByokImportedKey", "byid"), providers.byokImportedKey);
+  await key.up({
+    vaultUrl,
+    name: "byid",
+    byok: wrap(target),
+    keyType: "EC",
+    curve: "P-384",
+    kekKid: kid,
+    tags: { owner: "platform" },
+  });
+  const versionlessId = `${vaultUrl}/keys/byid`;
+  const urn = urnOf("ByokImportedKey", "byid-import");
+  const read = await host.read(versionlessId, urn, { __provider: providers.byokImportedKey });
+  t.is(read.id, versionlessId);
+  t.like(read.properties, {
+    vaultUrl,
+    name: "byid",
+    kid: key.state!.outputs.kid,
+    version: key.state!.outputs.version,
+    keyType: "EC",
+    curve: "P-384",
+    publicKeyPem: spkiOf(target),
+    tags: { owner: "platform" },
+    byokSha256: "",
+    adopted: false,
+  });
+  t.false("byokHeader" in read.properties, "no file is known to a read by id");
+
+  // a versioned id reads that version: the KEK by its kid
+  const kekRead = await host.read(kid, urnOf("ImportKek", "byid-kek-import"), {
+    __provider: providers.importKek,
+  });
+  t.is(kekRead.id, `${vaultUrl}/keys/byid-kek`);
+  t.like(kekRead.properties, {
+    kid,
+    version: kek.state!.outputs.version,
+    keyOps: ["import"],
+    publicKeyPem: kek.state!.outputs.publicKeyPem,
+  });
+
+  const missing = await host.read(`${vaultUrl}/keys/never-made`, urn, {
+    __provider: providers.byokImportedKey,
+  });
+  t.is(missing.id, "", "a key that does not exist reads as gone");
+  const notAnId = await failureOf(
+    t,
+    host.read("byid", urn, { __provider: providers.byokImportedKey }),
+  );
+  t.regex(notAnId, /the resource id/);
+  // What today's engine sends for pulumi import: no properties, so no provider to run; hence
+  // adoptExisting (README, "Bringing existing keys under Pulumi").
+  const today = await failureOf(t, host.read(versionlessId, urn, {}));
+  t.regex(today, /code must be a string/);
 });

@@ -135,6 +135,27 @@ test("dates must parse and expiresOn must be after notBefore", async (t) => {
   ]);
 });
 
+test("dates after 2038-01-19T03:14:07Z are refused: the Azure SDK would send them as dates before 1970", async (t) => {
+  const base = await validInputs();
+  const late = validateImportedKeyInputs({ ...base, expiresOn: "2099-01-01T00:00:00Z" });
+  t.deepEqual(properties(late), ["expiresOn"]);
+  t.is(
+    late.failures[0]!.reason,
+    'expiresOn is "2099-01-01T00:00:00Z": the latest date the Azure SDK can send is 2038-01-19T03:14:07.000Z (it writes dates as 32-bit seconds, so a later one would reach the vault as a date before 1970); give an earlier date, or leave expiresOn unset',
+  );
+  t.deepEqual(
+    validateImportedKeyInputs({ ...base, expiresOn: "2038-01-19T03:14:07Z" }).failures,
+    [],
+    "the last second that fits is accepted",
+  );
+  const kek = validateImportKekInputs({
+    vaultUrl: HSM_URL,
+    name: "KEKforBYOK",
+    notBefore: "2038-01-19T03:14:08Z",
+  });
+  t.deepEqual(properties(kek), ["notBefore"]);
+});
+
 test("tags: values must be strings of at most 256 characters", async (t) => {
   const base = await validInputs();
   const r = validateImportedKeyInputs({
