@@ -1,17 +1,24 @@
 /**
- * The token endpoints, plain HTTP on 127.0.0.1 on their own port:
- * - App Service managed identity (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`):
- *   `GET /msi/token?api-version=2019-08-01&resource=…` with `X-IDENTITY-HEADER`, answering
- *   `{ access_token, expires_on, resource, token_type }` as MSAL's App Service source reads it
- *   (`expires_on` in Unix seconds), so `DefaultAzureCredential` works unchanged;
+ * The token endpoints, on 127.0.0.1 on their own port, which speaks plain HTTP and HTTPS
+ * (`httpAndHttpsServer.ts`):
+ * - App Service managed identity (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`, plain HTTP as on App
+ *   Service): `GET /msi/token?api-version=2019-08-01&resource=…` with `X-IDENTITY-HEADER`,
+ *   answering `{ access_token, expires_on, resource, token_type }` as MSAL's App Service source
+ *   reads it (`expires_on` in Unix seconds), so `DefaultAzureCredential` works unchanged;
  * - OAuth2 client credentials: `POST /{tenant}/oauth2/v2.0/token` (`scope`) and
  *   `/{tenant}/oauth2/token` (`resource`), `client_id` = an identity's object id or name,
- *   `client_secret` = the `IDENTITY_HEADER` value, for scripts and curl.
+ *   `client_secret` = the `IDENTITY_HEADER` value: over HTTP for scripts and curl, over HTTPS as
+ *   an authority host for `ClientSecretCredential` (which refuses `http://`), with the OpenID
+ *   configuration MSAL reads first (`GET /{tenant}/v2.0/.well-known/openid-configuration`, its
+ *   issuer on the same origin, as MSAL checks) and the signing key set (`jwks_uri`). MSAL's
+ *   instance discovery asks login.microsoftonline.com, which is not on loopback: clients pass
+ *   `disableInstanceDiscovery: true`.
  *
  * @module
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
 import { logger } from "./logger.js";
 import { normalizeAudience } from "./tokens.js";
 import type { TokenIssuer } from "./tokens.js";
@@ -65,6 +72,38 @@ function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   });
 }
 
+function isServedTenant(tenant: string, tenantId: string): boolean {
+  return tenant === tenantId || tenant === "organizations" || tenant === "common";
+}
+
+function tenantNotFound(tenant: string, tenantId: string) {
+  return {
+    error: "invalid_request",
+    error_description: `AADSTS90002: Tenant '${tenant}' not found: use ${tenantId}.`,
+  };
+}
+
+/** `https://host:port` (or `http://`) as the client reached this endpoint. */
+function originOf(req: IncomingMessage): string {
+  const secure = (req.socket as Partial<TLSSocket>).encrypted === true;
+  const host = req.headers.host ?? `127.0.0.1:${String(req.socket.localPort)}`;
+  return `${secure ? "https" : "http"}://${host}`;
+}
+
+/** What MSAL reads before a token request (it requires these four members). */
+function openIdConfiguration(origin: string, tenant: string, tenantId: string) {
+  return {
+    issuer: `${origin}/${tenantId}/v2.0`,
+    authorization_endpoint: `${origin}/${tenant}/oauth2/v2.0/authorize`,
+    token_endpoint: `${origin}/${tenant}/oauth2/v2.0/token`,
+    jwks_uri: `${origin}/${tenant}/discovery/v2.0/keys`,
+    token_endpoint_auth_methods_supported: ["client_secret_post"],
+    grant_types_supported: ["client_credentials"],
+    response_types_supported: ["token"],
+    id_token_signing_alg_values_supported: ["RS256"],
+  };
+}
+
 /** The request listener of the token endpoints. */
 export function createIdentityRequestListener(options: IdentityEndpointOptions) {
   const { tokens, identities, secret, tenantId } = options;
@@ -116,19 +155,27 @@ export function createIdentityRequestListener(options: IdentityEndpointOptions) 
       });
       return;
     }
+    const discovery = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(url.pathname);
+    if (req.method === "GET" && discovery !== null) {
+      const tenant = discovery[1] ?? "";
+      if (!isServedTenant(tenant, tenantId)) {
+        sendJson(res, 400, tenantNotFound(tenant, tenantId));
+        return;
+      }
+      sendJson(res, 200, openIdConfiguration(originOf(req), tenant, tenantId));
+      return;
+    }
+    const keysPath = /^\/([^/]+)\/discovery\/v2\.0\/keys$/.exec(url.pathname);
+    if (req.method === "GET" && keysPath !== null) {
+      sendJson(res, 200, tokens.jwks);
+      return;
+    }
     const tokenPath = /^\/([^/]+)\/oauth2\/(v2\.0\/)?token$/.exec(url.pathname);
     if (req.method === "POST" && tokenPath !== null) {
       void readForm(req).then(
         (form) => {
-          if (
-            tokenPath[1] !== tenantId &&
-            tokenPath[1] !== "organizations" &&
-            tokenPath[1] !== "common"
-          ) {
-            sendJson(res, 400, {
-              error: "invalid_request",
-              error_description: `AADSTS90002: Tenant '${tokenPath[1] ?? ""}' not found: use ${tenantId}.`,
-            });
+          if (!isServedTenant(tokenPath[1] ?? "", tenantId)) {
+            sendJson(res, 400, tenantNotFound(tokenPath[1] ?? "", tenantId));
             return;
           }
           if (form.get("grant_type") !== "client_credentials") {

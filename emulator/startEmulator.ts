@@ -8,13 +8,14 @@ import { generateKeyPair, randomBytes } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { createPrivateKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import http from "node:http";
 import https from "node:https";
+import type net from "node:net";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { issueServerTls } from "./certificates.js";
 import { createFaultInjector } from "./faults.js";
 import type { FaultInjector } from "./faults.js";
+import { createHttpAndHttpsServer } from "./httpAndHttpsServer.js";
 import { createIdentityRequestListener } from "./identityEndpoint.js";
 import { createReleaseSigner } from "./keyRelease.js";
 import { DEFAULT_SECURITY_DOMAIN_DELAY_MS } from "./operation.js";
@@ -99,6 +100,15 @@ export interface RunningEmulator {
   /** `https://127.0.0.1:PORT` of a served vault. @throws Error for a name not served. */
   url(vaultName: string): string;
   readonly caCertPath: string;
+  /** The tenant of the emulator's tokens and challenges. */
+  readonly tenantId: string;
+  /**
+   * `https://127.0.0.1:PORT`: the token endpoint's port over HTTPS, as the `authorityHost` of a
+   * `ClientSecretCredential` (client id: an identity's object id or name; secret:
+   * `IDENTITY_HEADER`; pass `disableInstanceDiscovery: true`, since MSAL would otherwise ask
+   * login.microsoftonline.com about this host).
+   */
+  readonly authorityHost: string;
   /** NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE, IDENTITY_ENDPOINT, IDENTITY_HEADER. */
   readonly env: Record<string, string>;
   /** A token for negative tests: another identity, another audience, an expired one. */
@@ -162,7 +172,10 @@ function generateSigningKeyPem(): Promise<string> {
   });
 }
 
-function listen(server: http.Server, port: number): Promise<number> {
+/** A listening server: an HTTPS vault listener or the token endpoint. */
+type Listener = net.Server & { closeAllConnections(): void };
+
+function listen(server: Listener, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => {
@@ -172,7 +185,7 @@ function listen(server: http.Server, port: number): Promise<number> {
   });
 }
 
-function close(server: http.Server): Promise<void> {
+function close(server: Listener): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => {
       resolve();
@@ -225,7 +238,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const certDir = options.dataDir ?? tempDir ?? ".";
   const caDir = options.caDir ?? certDir;
 
-  const servers: http.Server[] = [];
+  const servers: Listener[] = [];
   let store: KeyStore | undefined;
   try {
     const tls = await issueServerTls(caDir, certDir);
@@ -270,7 +283,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       served.push({ name: vault.name, kind: vault.kind, url: `https://127.0.0.1:${port}` });
     }
     const secret = randomBytes(24).toString("base64url");
-    const identityServer = http.createServer(
+    // Plain HTTP for the managed identity endpoint (as on App Service), HTTPS on the same port
+    // for ClientSecretCredential, which refuses an http:// authority host.
+    const identityServer = createHttpAndHttpsServer(
+      { cert: tls.cert, key: tls.key },
       createIdentityRequestListener({ tokens, identities, secret, tenantId }),
     );
     servers.push(identityServer);
@@ -291,6 +307,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         return vault.url;
       },
       caCertPath: path.resolve(tls.caCertPath),
+      tenantId,
+      authorityHost: `https://127.0.0.1:${identityPort}`,
       env: {
         NODE_EXTRA_CA_CERTS: path.resolve(tls.caCertPath),
         REQUESTS_CA_BUNDLE: path.resolve(tls.caCertPath),

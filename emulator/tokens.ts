@@ -39,6 +39,8 @@ export interface TokenIssuer {
   issue(options: IssueTokenOptions): { token: string; expiresOn: number };
   /** @throws TokenError naming what is wrong. */
   verify(token: string, audience: string): TokenIdentity;
+  /** The public key tokens are signed with, as a JWK Set (the OpenID configuration's `jwks_uri`). */
+  readonly jwks: { readonly keys: readonly Record<string, unknown>[] };
 }
 
 /** `https://managedhsm.azure.net/.default`, `https://managedhsm.azure.net/` → `https://managedhsm.azure.net`. */
@@ -102,7 +104,9 @@ export function createTokenIssuer(signingKey: KeyObject, tenantId: string): Toke
     verified.set(token, payload);
     return payload;
   }
+  const jwk = publicKey.export({ format: "jwk" });
   return {
+    jwks: { keys: [{ kty: jwk.kty, n: jwk.n, e: jwk.e, kid, use: "sig", alg: "RS256" }] },
     issue({ objectId, audience, expiresInSeconds = 3600 }) {
       const now = Math.floor(Date.now() / 1000);
       const expiresOn = now + expiresInSeconds;
