@@ -291,8 +291,8 @@ function checkCiphertextLength(
  * RSADP (RFC 8017 §5.1.2) takes only a ciphertext below the modulus, so an RSA block that is not
  * cannot have been made with this KEK's public key. This catches some files wrapped for another
  * KEK whose length also fits this KEK's size (an oct-256 file for RSA-4096 is as long as an EC
- * one for RSA-3072): those whose bytes there happen to exceed the modulus, less than half of
- * them. Passing proves nothing.
+ * one for RSA-3072): those whose bytes there happen to exceed the modulus. For a given pair of
+ * keys that is a fixed share of the files, from none to under half, so passing proves nothing.
  */
 function checkRsaBlockBelowModulus(
   ciphertext: Buffer,

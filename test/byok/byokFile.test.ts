@@ -266,7 +266,7 @@ test("a file for a 2048-bit KEK checked against a 4096-bit KEK fails with ERR_BY
   );
 });
 
-test("an oct-256 file for an RSA-4096 KEK, checked against an RSA-3072 KEK its length also fits, is refused when its RSA block is not below that KEK's modulus", async (t) => {
+test("an oct-256 file for an RSA-4096 KEK (its first bytes set to 0xff), checked against an RSA-3072 KEK its length also fits, is refused: its RSA block is not below that KEK's modulus", async (t) => {
   const { text, kek3072Pem } = await wrappedForRsa4096("above");
   // The length alone fits the RSA-3072 KEK (384-byte block + an EC key's 168 bytes).
   t.notThrows(() => parseByokFile(text, { kekModulusBytes: 384 }));
