@@ -175,6 +175,9 @@ function generateSigningKeyPem(): Promise<string> {
 /** A listening server: an HTTPS vault listener or the token endpoint. */
 type Listener = net.Server & { closeAllConnections(): void };
 
+/** How long a vault port keeps an idle kept-alive connection open (Azure's load balancers: 4 min). */
+const KEEP_ALIVE_TIMEOUT_MS = 240_000;
+
 function listen(server: Listener, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -278,6 +281,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         createVaultRequestListener(deps, vault),
       );
       server.on("clientError", answerUnparsableRequest);
+      // Node closes a kept-alive connection after 5 s idle, and a client that sends its next
+      // request just then gets ECONNRESET. Azure's front ends keep idle connections for minutes,
+      // so stock clients (which reuse sockets) never meet that race there; nor should they here.
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
       servers.push(server);
       const port = await listen(server, basePort === 0 ? 0 : basePort + i);
       served.push({ name: vault.name, kind: vault.kind, url: `https://127.0.0.1:${port}` });

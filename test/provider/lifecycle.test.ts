@@ -69,10 +69,10 @@ function isNotFound(error: unknown): boolean {
 
 /**
  * A stock client of one vault that opens a new connection per request. The test's own calls
- * come seconds apart while the plugin host works; a kept-alive connection idle about 5 s meets the
- * emulator's keep-alive close, and with this process's event loop busy (the emulator and seven
- * lifecycles share it) the close can cross the next request on the socket (ECONNRESET or "socket
- * hang up"; the harness's clients do not retry, so the first failure shows).
+ * come seconds apart while the plugin host works; a kept-alive connection's idle close could cross
+ * the next request on the socket (ECONNRESET or "socket hang up"; this client does not retry, so
+ * the first failure would show). The emulator now keeps idle connections for minutes, as Azure
+ * does, which removes the race; a fresh connection per call keeps this test independent of it.
  */
 function stockClient(vault: string): KeyClient {
   return new KeyClient(emulator.emulator.url(vault), emulator.credential, {
