@@ -13,22 +13,17 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type * as GrpcJs from "@grpc/grpc-js";
+import { message, struct } from "../cli/driver/pluginHostClient.js";
 import { nowMs } from "./stats.js";
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the generated protos are CommonJS without an exports map */
 const grpc = require("@grpc/grpc-js") as typeof GrpcJs;
 const providerPb = require("@pulumi/pulumi/proto/provider_pb.js") as Record<string, PbMessageClass>;
-const structPb = require("google-protobuf/google/protobuf/struct_pb.js") as {
-  Struct: { fromJavaScript(value: Record<string, unknown>): unknown };
-};
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-type PbMessage = Record<string, (...args: unknown[]) => unknown> & {
-  serializeBinary(): Uint8Array;
-};
+/** The answers' classes, decoded after the timed run. */
 interface PbMessageClass {
-  new (): PbMessage;
-  deserializeBinary(bytes: Uint8Array): PbMessage;
+  deserializeBinary(bytes: Uint8Array): Record<string, (...args: unknown[]) => unknown>;
 }
 
 /** One resource of the preview: what the engine sends it. */
@@ -51,15 +46,7 @@ interface Encoded {
 }
 
 function encode(name: string, fields: Record<string, unknown>): Buffer {
-  const Ctor = providerPb[name];
-  if (Ctor === undefined) throw new Error(`no message ${name}`);
-  const message = new Ctor();
-  for (const [field, value] of Object.entries(fields)) {
-    const setter = message[`set${field}`];
-    if (setter === undefined) throw new Error(`${name} has no field ${field}`);
-    setter.call(message, value);
-  }
-  return Buffer.from(message.serializeBinary());
+  return Buffer.from(message(name, fields).serializeBinary?.() as Uint8Array);
 }
 
 function encodeResource(r: PreviewResource, provider: string | undefined): Encoded {
@@ -71,14 +58,14 @@ function encodeResource(r: PreviewResource, provider: string | undefined): Encod
     urn: r.urn,
     check: encode("CheckRequest", {
       ...common,
-      Olds: structPb.Struct.fromJavaScript(r.inputs),
-      News: structPb.Struct.fromJavaScript(news),
+      Olds: struct(r.inputs),
+      News: struct(news),
     }),
     diff: encode("DiffRequest", {
       ...common,
       Id: r.id,
-      Olds: structPb.Struct.fromJavaScript(r.outputs),
-      News: structPb.Struct.fromJavaScript(checked),
+      Olds: struct(r.outputs),
+      News: struct(checked),
     }),
   };
 }

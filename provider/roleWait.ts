@@ -9,6 +9,7 @@
  * @module
  * @internal
  */
+import { setTimeout as pause } from "node:timers/promises";
 import { isProviderError, ProviderError } from "./errors.js";
 
 /** Options of {@link retryWhileRoleIsPending}. */
@@ -27,8 +28,6 @@ export interface RoleWaitOptions {
 /** First pause and largest pause between tries, in milliseconds. */
 const FIRST_PAUSE_MS = 2_000;
 const LONGEST_PAUSE_MS = 15_000;
-
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function isRoleRefusal(error: unknown): error is ProviderError {
   return isProviderError(error) && error.code === "ERR_ACCESS_DENIED" && error.missingRole;
@@ -49,7 +48,7 @@ export async function retryWhileRoleIsPending<T>(
   const { seconds, subject } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? pause;
+  const sleep = options.sleep ?? ((ms: number) => pause(ms));
   const started = now();
   const deadline = started + seconds * 1000;
   let pauseMs = FIRST_PAUSE_MS;

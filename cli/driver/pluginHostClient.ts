@@ -129,11 +129,13 @@ function hasSources(): boolean {
   return existsSync(join(PACKAGE_ROOT, "provider", "index.ts"));
 }
 
-function struct(value: PropertyMap): unknown {
+/** A property bag as `google.protobuf.Struct`, as the engine sends it. */
+export function struct(value: PropertyMap): unknown {
   return structPb.Struct.fromJavaScript(value);
 }
 
-function message(name: string, fields: Record<string, unknown>): GrpcMessage {
+/** A provider request (`CheckRequest`, …) with its fields set by name (`Urn` calls `setUrn`). */
+export function message(name: string, fields: Record<string, unknown>): GrpcMessage {
   const Ctor = providerPb[name];
   if (Ctor === undefined) throw new Error(`no message ${name}`);
   const instance = new Ctor();
