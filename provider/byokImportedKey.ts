@@ -4,7 +4,8 @@
  * @module
  */
 import * as pulumi from "@pulumi/pulumi";
-import { byokImportedKeyProvider } from "./providerShells.js";
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module's own exports object: the serializer stores it by name (installLayout.ts)
+import byokImportedKeyProvider = require("./shells/byokImportedKey.js");
 import type { ByokHeaderOutput, KeyAttributesOutput, ReleasePolicy } from "./types.js";
 
 /**

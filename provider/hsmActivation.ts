@@ -4,7 +4,8 @@
  * @module
  */
 import * as pulumi from "@pulumi/pulumi";
-import { hsmActivationProvider } from "./providerShells.js";
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module's own exports object: the serializer stores it by name (installLayout.ts)
+import hsmActivationProvider = require("./shells/hsmActivation.js");
 
 /**
  * The outputs Pulumi must store encrypted: named unlike any input, they would otherwise be plain

@@ -5,7 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ManagedHsmBuiltInRole } from "./managedHsmRoles.js";
-import { hsmRoleAssignmentProvider } from "./providerShells.js";
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module's own exports object: the serializer stores it by name (installLayout.ts)
+import hsmRoleAssignmentProvider = require("./shells/hsmRoleAssignment.js");
 
 /** The arguments of {@link ManagedHsmRoleAssignment}. */
 export interface ManagedHsmRoleAssignmentArgs {

@@ -4,7 +4,8 @@
  * @module
  */
 import * as pulumi from "@pulumi/pulumi";
-import { importKekProvider } from "./providerShells.js";
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module's own exports object: the serializer stores it by name (installLayout.ts)
+import importKekProvider = require("./shells/importKek.js");
 import type { KeyAttributesOutput } from "./types.js";
 
 /** The arguments of {@link ImportKek}. */

@@ -122,6 +122,12 @@ export interface StartPluginHostOptions {
    * written.
    */
   readonly logDir?: string;
+  /**
+   * The package the program's `node_modules/pulumi-azure-byok` links to. Default: this package.
+   * The benchmark and the install-layout test give a copy installed as npm would, with its
+   * built `dist/` only (test/harness/installedPackage.ts); use `source: false` with it.
+   */
+  readonly packageDir?: string;
 }
 
 /** True in a clone of the repository, where the TypeScript sources sit next to this file. */
@@ -170,10 +176,11 @@ export async function startPluginHost(options: StartPluginHostOptions = {}): Pro
     source = hasSources(),
     project = "azure-byok-test",
     logDir = process.env.AZURE_BYOK_PLUGIN_HOST_LOG_DIR,
+    packageDir = PACKAGE_ROOT,
   } = options;
   const programDir = await mkdtemp(join(tmpdir(), "azure-byok-program-"));
   await mkdir(join(programDir, "node_modules"));
-  await symlink(PACKAGE_ROOT, join(programDir, "node_modules", "pulumi-azure-byok"), "dir");
+  await symlink(packageDir, join(programDir, "node_modules", "pulumi-azure-byok"), "dir");
   const hostPath = require.resolve("@pulumi/pulumi/cmd/dynamic-provider");
   const nodeArgs = source
     ? [`--import=${pathToFileURL(require.resolve("tsx")).href}`, "--conditions=azure-byok-source"]
