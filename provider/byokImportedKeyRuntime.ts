@@ -9,7 +9,13 @@
  */
 import { parseByokFile } from "../byok/index.js";
 import type { TargetKeyType } from "../byok/index.js";
-import { byokDigestOf, byokHeaderOf, stageByok, takeStagedByok } from "./byokDigest.js";
+import {
+  byokDigestOf,
+  byokHeaderOf,
+  releaseStagedByok,
+  stageByok,
+  takeStagedByok,
+} from "./byokDigest.js";
 import { ProviderError } from "./errors.js";
 import { decideOnExistingKey, sameSpki } from "./existingKey.js";
 import { IMPORTED_KEY_CHANGES, planKeyChange } from "./keyDiff.js";
@@ -180,6 +186,95 @@ async function verifyExpectedKey(
   );
 }
 
+/** Create: import the staged file, or adopt the key of that name (see existingKey.ts). */
+async function createImportedKey(
+  news: ByokImportedKeyInputs,
+): Promise<{ id: string; outs: ByokImportedKeyOutputs }> {
+  const { text, digest } = stagedByok(news);
+  const pkg = parseByokFile(text);
+  const layer = await azure();
+  const extra = { byokSha256: digest, byokKekKid: pkg.header.kid, byokHeader: byokHeaderOf(pkg) };
+  // Safe to run again after a refusal: the refused call changed nothing, and a key a previous
+  // try did import is found and adopted below.
+  return withRoleWait(news, "key", async () => {
+    // The resource is not in state; a key of its name may still exist (made outside Pulumi, or
+    // imported by a deploy interrupted before it recorded it): see existingKey.ts.
+    const existing =
+      news.adoptExisting === false ? undefined : await layer.readKey(news.vaultUrl, news.name);
+    const decision = decideOnExistingKey(news, existing, pkg.ciphertext.length);
+    if (existing !== undefined && decision.action === "adopt") {
+      const facts = await layer.updateKeyVersion(
+        news.vaultUrl,
+        news.name,
+        existing.version,
+        updateOptions(news),
+      );
+      const adopted = { ...extra, adopted: true, note: decision.note };
+      return {
+        id: facts.versionlessId,
+        outs: importedKeyOutputs(facts, facts.version, news, adopted),
+      };
+    }
+    const { facts, note } = await importOnce(layer, news, text);
+    await verifyExpectedKey(news, facts, true);
+    return {
+      id: facts.versionlessId,
+      outs: importedKeyOutputs(facts, facts.version, news, { ...extra, adopted: false, note }),
+    };
+  });
+}
+
+/** Update: a new version from the staged file, or the attributes PATCHed in place. */
+async function updateImportedKey(
+  olds: Props,
+  newsProps: Props,
+): Promise<{ outs: ByokImportedKeyOutputs }> {
+  const news = newsProps as unknown as ByokImportedKeyInputs;
+  const stored = olds as unknown as ByokImportedKeyOutputs;
+  const plan = planKeyChange(olds, newsProps, { table: IMPORTED_KEY_CHANGES });
+  const layer = await azure();
+  if (plan.newVersion.length > 0) {
+    // Rotation: import the new file as a new version of the same key; the old version stays.
+    const { text, digest } = stagedByok(news);
+    const pkg = parseByokFile(text);
+    const { facts, note } = await importOnce(layer, news, text);
+    await verifyExpectedKey(news, facts, true);
+    return {
+      outs: importedKeyOutputs(facts, facts.version, news, {
+        byokSha256: digest,
+        byokKekKid: pkg.header.kid,
+        byokHeader: byokHeaderOf(pkg),
+        adopted: false,
+        note,
+      }),
+    };
+  }
+  const patch = plan.update.some((p) => p !== "purgeOnDelete" && p !== "expectedPublicKeyPem");
+  const facts = patch
+    ? await layer.updateKeyVersion(news.vaultUrl, news.name, stored.version, updateOptions(news))
+    : await layer.readKey(news.vaultUrl, news.name, { version: stored.version });
+  if (facts === undefined) {
+    throw new ProviderError(
+      "ERR_KEY_NOT_FOUND",
+      `key "${news.name}" in ${news.vaultUrl} no longer exists: run pulumi refresh, then pulumi up to import it again`,
+    );
+  }
+  await verifyExpectedKey(news, facts, false);
+  return {
+    outs: importedKeyOutputs(facts, stored.latestVersion, news, {
+      byokSha256: stored.byokSha256,
+      byokKekKid: stored.byokKekKid,
+      byokHeader: stored.byokHeader,
+      adopted: stored.adopted,
+    }),
+  };
+}
+
+/** Lets go of the file staged for these inputs' `byok` digest (byokDigest.ts). */
+function releaseByokOf(inputs: Props): void {
+  if (typeof inputs.byok === "string") releaseStagedByok(byokDigestOf(inputs.byok));
+}
+
 /** The implementation behind `ByokImportedKey`'s serialized provider. */
 export const byokImportedKeyImplementation = {
   check(_olds: Props, news: Props): CheckResult {
@@ -189,43 +284,18 @@ export const byokImportedKeyImplementation = {
   },
 
   diff(_id: string, olds: Props, news: Props): DiffResult {
-    return toDiff(planKeyChange(olds, news, { table: IMPORTED_KEY_CHANGES }));
+    const result = toDiff(planKeyChange(olds, news, { table: IMPORTED_KEY_CHANGES }));
+    // No create or update follows for this resource in this run: its check's file is not needed.
+    if (!result.changes) releaseByokOf(news);
+    return result;
   },
 
   async create(inputs: Props): Promise<{ id: string; outs: ByokImportedKeyOutputs }> {
-    const news = inputs as unknown as ByokImportedKeyInputs;
-    const { text, digest } = stagedByok(news);
-    const pkg = parseByokFile(text);
-    const layer = await azure();
-    const extra = { byokSha256: digest, byokKekKid: pkg.header.kid, byokHeader: byokHeaderOf(pkg) };
-    // Safe to run again after a refusal: the refused call changed nothing, and a key a previous
-    // try did import is found and adopted below.
-    return withRoleWait(news, "key", async () => {
-      // The resource is not in state; a key of its name may still exist (made outside Pulumi, or
-      // imported by a deploy interrupted before it recorded it): see existingKey.ts.
-      const existing =
-        news.adoptExisting === false ? undefined : await layer.readKey(news.vaultUrl, news.name);
-      const decision = decideOnExistingKey(news, existing, pkg.ciphertext.length);
-      if (existing !== undefined && decision.action === "adopt") {
-        const facts = await layer.updateKeyVersion(
-          news.vaultUrl,
-          news.name,
-          existing.version,
-          updateOptions(news),
-        );
-        const adopted = { ...extra, adopted: true, note: decision.note };
-        return {
-          id: facts.versionlessId,
-          outs: importedKeyOutputs(facts, facts.version, news, adopted),
-        };
-      }
-      const { facts, note } = await importOnce(layer, news, text);
-      await verifyExpectedKey(news, facts, true);
-      return {
-        id: facts.versionlessId,
-        outs: importedKeyOutputs(facts, facts.version, news, { ...extra, adopted: false, note }),
-      };
-    });
+    try {
+      return await createImportedKey(inputs as unknown as ByokImportedKeyInputs);
+    } finally {
+      releaseByokOf(inputs);
+    }
   },
 
   async read(id: string, props: Props = {}): Promise<{ id?: string; props?: Props }> {
@@ -255,45 +325,11 @@ export const byokImportedKeyImplementation = {
     olds: Props,
     newsProps: Props,
   ): Promise<{ outs: ByokImportedKeyOutputs }> {
-    const news = newsProps as unknown as ByokImportedKeyInputs;
-    const stored = olds as unknown as ByokImportedKeyOutputs;
-    const plan = planKeyChange(olds, newsProps, { table: IMPORTED_KEY_CHANGES });
-    const layer = await azure();
-    if (plan.newVersion.length > 0) {
-      // Rotation: import the new file as a new version of the same key; the old version stays.
-      const { text, digest } = stagedByok(news);
-      const pkg = parseByokFile(text);
-      const { facts, note } = await importOnce(layer, news, text);
-      await verifyExpectedKey(news, facts, true);
-      return {
-        outs: importedKeyOutputs(facts, facts.version, news, {
-          byokSha256: digest,
-          byokKekKid: pkg.header.kid,
-          byokHeader: byokHeaderOf(pkg),
-          adopted: false,
-          note,
-        }),
-      };
+    try {
+      return await updateImportedKey(olds, newsProps);
+    } finally {
+      releaseByokOf(newsProps);
     }
-    const patch = plan.update.some((p) => p !== "purgeOnDelete" && p !== "expectedPublicKeyPem");
-    const facts = patch
-      ? await layer.updateKeyVersion(news.vaultUrl, news.name, stored.version, updateOptions(news))
-      : await layer.readKey(news.vaultUrl, news.name, { version: stored.version });
-    if (facts === undefined) {
-      throw new ProviderError(
-        "ERR_KEY_NOT_FOUND",
-        `key "${news.name}" in ${news.vaultUrl} no longer exists: run pulumi refresh, then pulumi up to import it again`,
-      );
-    }
-    await verifyExpectedKey(news, facts, false);
-    return {
-      outs: importedKeyOutputs(facts, stored.latestVersion, news, {
-        byokSha256: stored.byokSha256,
-        byokKekKid: stored.byokKekKid,
-        byokHeader: stored.byokHeader,
-        adopted: stored.adopted,
-      }),
-    };
   },
 
   async delete(_id: string, props: Props): Promise<void> {
