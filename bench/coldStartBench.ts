@@ -1,26 +1,31 @@
 /**
  * Target 3 (cold start): from spawning the plugin host to the answer of its first Check, with
- * the package loaded from its TypeScript sources through tsx (a clone) and from the build
- * (`dist/`, what users run), interleaved. The baseline of each is the same host's own start (to
- * the port line it prints), which is Pulumi's code and runs before any of ours is loaded.
+ * the package as an npm install lays it out (built `dist/`, `__provider` stored by name: what
+ * users run, the target's row), and, for information, from a clone's TypeScript sources through
+ * tsx (what this repository's tests run), interleaved. The baseline of each is the same host's
+ * own start (to the port line it prints), which is Pulumi's code and runs before any of ours is
+ * loaded.
  *
  * @module
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { PACKAGE_ROOT, startPluginHost, urnOf } from "../test/harness/pluginHost.js";
+import { startPluginHost, urnOf } from "../test/harness/pluginHost.js";
 import type { Row } from "./report.js";
-import { skippedRow } from "./report.js";
 import { median, nowMs } from "./stats.js";
 
 /** What the cold-start bench needs. */
 export interface ColdStartContext {
-  /** One `ByokImportedKey` input (a real `.byok` file) for the first Check. */
+  /** One `ByokImportedKey` input (a real `.byok` file) for the first Check, without `__provider`. */
   readonly news: Record<string, unknown>;
+  /** An npm install's `__provider` and package (installedPackage.ts). */
+  readonly installedProvider: string;
+  readonly packageDir: string;
+  /** The `__provider` a program in this clone registers (stored by value). */
+  readonly cloneProvider: string;
   readonly rounds: number;
-  /** Whether `dist/` was built in this run (else it may be stale or absent). */
-  readonly distBuilt: boolean;
 }
+
+/** Where the host loads the package from. */
+type Layout = { readonly source: true } | { readonly source: false; readonly packageDir: string };
 
 interface Sample {
   readonly portMs: number;
@@ -28,12 +33,12 @@ interface Sample {
 }
 
 async function coldStart(
-  source: boolean,
+  layout: Layout,
   news: Record<string, unknown>,
   env: Record<string, string> = {},
 ): Promise<Sample> {
   const start = nowMs();
-  const host = await startPluginHost({ source, env });
+  const host = await startPluginHost({ ...layout, env });
   const portMs = nowMs() - start;
   try {
     await host.configure();
@@ -55,6 +60,7 @@ function row(
 ): Row {
   const figure = median(samples.map((s) => s.checkMs)) / 1000;
   const baseline = median(samples.map((s) => s.portMs)) / 1000;
+  const informational = id === "3-cold-start-source";
   return {
     id,
     what,
@@ -65,48 +71,39 @@ function row(
       "the same host's start to its port line (Pulumi's code, before ours loads), median",
     ratio: figure / baseline,
     ratioWhat: "figure / baseline",
-    target: "≤ 0.5 s",
-    pass: figure <= 0.5,
+    target: informational ? "info: a clone's test path; users run dist/" : "≤ 0.5 s",
+    pass: informational ? null : figure <= 0.5,
     note,
   };
 }
 
 /** Runs the cold-start bench; returns rows 3-cold-start-source and 3-cold-start-dist. */
 export async function benchColdStart(ctx: ColdStartContext): Promise<Row[]> {
-  const { news, rounds, distBuilt } = ctx;
-  const hasDist = existsSync(join(PACKAGE_ROOT, "dist", "provider", "runtime.js"));
+  const { news, installedProvider, packageDir, cloneProvider, rounds } = ctx;
+  const installed: Layout = { source: false, packageDir };
+  const installedNews = { ...news, __provider: installedProvider };
+  const cloneNews = { ...news, __provider: cloneProvider };
   const source: Sample[] = [];
   const dist: Sample[] = [];
   for (let round = 0; round < rounds; round++) {
-    source.push(await coldStart(true, news));
-    if (hasDist) dist.push(await coldStart(false, news));
+    source.push(await coldStart({ source: true }, cloneNews));
+    dist.push(await coldStart(installed, installedNews));
   }
   // tsx keeps its transforms in a disk cache; the very first run after a change pays the compile.
-  const uncached = await coldStart(true, news, { TSX_DISABLE_CACHE: "1" });
+  const uncached = await coldStart({ source: true }, cloneNews, { TSX_DISABLE_CACHE: "1" });
   const fmt = (s: Sample[]): string => s.map((x) => (x.checkMs / 1000).toFixed(3)).join(", ");
-  const rows = [
+  return [
     row(
       "3-cold-start-source",
-      "spawn → first Check answer, TypeScript sources through tsx (a clone), median",
+      "spawn → first Check answer, a clone's TypeScript sources through tsx (how this repository's tests run the provider), median",
       source,
-      `${rounds} run(s) interleaved with dist: ${fmt(source)} s; tsx cache warm. With the tsx cache off (first run after an edit): ${(uncached.checkMs / 1000).toFixed(3)} s (port line ${(uncached.portMs / 1000).toFixed(3)} s)`,
+      `${rounds} run(s) interleaved with dist: ${fmt(source)} s; tsx cache warm. With the tsx cache off (first run after an edit): ${(uncached.checkMs / 1000).toFixed(3)} s (port line ${(uncached.portMs / 1000).toFixed(3)} s). Informational: tsx's loader alone adds about 0.3 s to the host's own start`,
+    ),
+    row(
+      "3-cold-start-dist",
+      "spawn → first Check answer, the package as an npm install lays it out (built dist/, __provider stored by name: what users run), median",
+      dist,
+      `${rounds} run(s) interleaved with source: ${fmt(dist)} s; dist/ built by this run`,
     ),
   ];
-  rows.push(
-    hasDist
-      ? row(
-          "3-cold-start-dist",
-          "spawn → first Check answer, the build (dist/, what users run), median",
-          dist,
-          `${rounds} run(s) interleaved with source: ${fmt(dist)} s${distBuilt ? "; dist/ built by this run" : "; dist/ as found (not rebuilt by this run)"}`,
-        )
-      : skippedRow(
-          "3-cold-start-dist",
-          "spawn → first Check answer, the build (dist/)",
-          "≤ 0.5 s",
-          "no dist/ (run npm run build, or the full bench, which builds it)",
-          "s",
-        ),
-  );
-  return rows;
 }

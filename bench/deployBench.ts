@@ -21,7 +21,9 @@ import { median, nowMs, pool } from "./stats.js";
 export interface DeployContext {
   readonly emulator: BenchEmulator;
   readonly kek: EmulatorKek;
+  /** The `__provider` of an npm install, and that install's package (installedPackage.ts). */
   readonly byokProvider: string;
+  readonly packageDir: string;
   readonly keys: number;
   readonly rounds: number;
 }
@@ -39,10 +41,10 @@ async function deployThroughHost(
   files: readonly string[],
   prefix: string,
 ): Promise<Side> {
-  const { emulator, kek, byokProvider } = ctx;
+  const { emulator, kek, byokProvider, packageDir } = ctx;
   const before = await emulator.counts();
   const start = nowMs();
-  const host = await startPluginHost({ env: emulator.env });
+  const host = await startPluginHost({ source: false, packageDir, env: emulator.env });
   try {
     await host.configure();
     await pool(files.length, PARALLELISM, async (i) => {

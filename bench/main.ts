@@ -3,18 +3,23 @@
  * target: figure, the baseline measured beside it in the same run, their ratio, the target and
  * the verdict. Writes the rows and the machine to `bench/results.json` (or `--out <file>`).
  *
+ * Every plugin host here loads the package as an npm install lays it out (its `dist/` built by
+ * this run into a temporary project, test/harness/installedPackage.ts), with the `__provider` a
+ * program registers from there: what users run. Only the cold-start row also times a clone's
+ * sources, for information.
+ *
  * `--smoke` runs a few iterations of everything (CI proves the bench still works; its numbers
- * mean nothing). `--no-build` skips building `dist/` (the full run builds it for the cold-start
- * row). NODE_EXTRA_CA_CERTS is read only when Node starts, so this process first makes the test
- * CA and, if it does not trust it yet, runs itself again with it.
+ * mean nothing). NODE_EXTRA_CA_CERTS is read only when Node starts, so this process first makes
+ * the test CA and, if it does not trust it yet, runs itself again with it.
  *
  * @module
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadOrCreateCa } from "../emulator/index.js";
+import { installPackage } from "../test/harness/installedPackage.js";
 import { PACKAGE_ROOT, serializeProviders } from "../test/harness/pluginHost.js";
 import { benchColdStart } from "./coldStartBench.js";
 import { benchDeploy } from "./deployBench.js";
@@ -24,13 +29,13 @@ import { createEmulatorKek, sdkFor, targetPool, wrapMany } from "./fixtures.js";
 import { benchPreview } from "./previewBench.js";
 import { machineInfo, renderTable, ROW_IDS, skippedRow } from "./report.js";
 import type { Row, RowId } from "./report.js";
+import type { SerializedProviders } from "../test/harness/pluginHost.js";
 import { benchWrap } from "./wrapBench.js";
 
 const CA_DIR = ".azure-byok/test-ca";
 
 interface Options {
   readonly smoke: boolean;
-  readonly build: boolean;
   readonly out: string;
 }
 
@@ -41,7 +46,6 @@ function parseArgs(argv: readonly string[]): Options {
   if (outAt >= 0 && out === undefined) throw new Error("--out needs a file");
   return {
     smoke,
-    build: !smoke && !argv.includes("--no-build"),
     out: resolve(out ?? resolve(PACKAGE_ROOT, "bench", "results.json")),
   };
 }
@@ -93,19 +97,6 @@ async function part(ids: readonly RowId[], run: () => Promise<Row[]>): Promise<R
   }
 }
 
-function build(): boolean {
-  process.stderr.write("building dist/ (npm run build) for the cold-start row…\n");
-  const result = spawnSync(
-    process.execPath,
-    [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-    {
-      cwd: PACKAGE_ROOT,
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
-  return result.status === 0;
-}
-
 async function run(options: Options): Promise<void> {
   const machine = machineInfo();
   const n = sizes(options.smoke);
@@ -113,8 +104,31 @@ async function run(options: Options): Promise<void> {
   process.stderr.write(
     `bench (${mode}) on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverageAtStart.join(" ")}\n`,
   );
-  const distBuilt = options.build ? build() : false;
-  const providers = await serializeProviders();
+  process.stderr.write("installing the package as npm does (its dist/ built by tsc)…\n");
+  const installed = await installPackage();
+  try {
+    await runParts(
+      n,
+      await installed.serializeProviders(),
+      installed.packageDir,
+      options,
+      machine,
+      mode,
+    );
+  } finally {
+    await installed.remove();
+  }
+}
+
+async function runParts(
+  n: ReturnType<typeof sizes>,
+  providers: SerializedProviders,
+  packageDir: string,
+  options: Options,
+  machine: ReturnType<typeof machineInfo>,
+  mode: string,
+): Promise<void> {
+  const cloneProviders = await serializeProviders();
   const rows: Row[] = [];
   const say = (r: Row[]): void => {
     for (const row of r)
@@ -157,6 +171,7 @@ async function run(options: Options): Promise<void> {
             sdk,
             kek,
             byokProvider: providers.byokImportedKey,
+            packageDir,
             resources: n.preview,
             rounds: n.previewRounds,
             scriptReads: n.scriptReads,
@@ -172,9 +187,14 @@ async function run(options: Options): Promise<void> {
           byok,
           keyType: "RSA",
           kekKid: kek.kid,
-          __provider: providers.byokImportedKey,
         };
-        return benchColdStart({ news, rounds: n.coldRounds, distBuilt });
+        return benchColdStart({
+          news,
+          installedProvider: providers.byokImportedKey,
+          packageDir,
+          cloneProvider: cloneProviders.byokImportedKey,
+          rounds: n.coldRounds,
+        });
       }),
     );
     say(
@@ -183,6 +203,7 @@ async function run(options: Options): Promise<void> {
           emulator,
           kek,
           byokProvider: providers.byokImportedKey,
+          packageDir,
           keys: n.deploy,
           rounds: n.deployRounds,
         }),

@@ -14,6 +14,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type * as GrpcJs from "@grpc/grpc-js";
 import { message, struct } from "../cli/driver/pluginHostClient.js";
+import type { NativeClient } from "./nativeClient.js";
 import { nowMs } from "./stats.js";
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the generated protos are CommonJS without an exports map */
@@ -39,7 +40,8 @@ export interface PreviewResource {
   readonly checked: Record<string, unknown>;
 }
 
-interface Encoded {
+/** One resource's requests, encoded: what the engine would send. */
+export interface EncodedResource {
   readonly urn: string;
   readonly check: Buffer;
   readonly diff: Buffer;
@@ -49,7 +51,7 @@ function encode(name: string, fields: Record<string, unknown>): Buffer {
   return Buffer.from(message(name, fields).serializeBinary?.() as Uint8Array);
 }
 
-function encodeResource(r: PreviewResource, provider: string | undefined): Encoded {
+function encodeResource(r: PreviewResource, provider: string | undefined): EncodedResource {
   const parts = r.urn.split("::");
   const common = { Urn: r.urn, Name: parts[3] ?? "", Type: parts[2] ?? "" };
   const news = provider === undefined ? r.news : { ...r.news, __provider: provider };
@@ -70,6 +72,33 @@ function encodeResource(r: PreviewResource, provider: string | undefined): Encod
   };
 }
 
+/** Every resource's Check and Diff request, encoded; with `provider`, that `__provider` instead. */
+export function encodePreview(
+  resources: readonly PreviewResource[],
+  provider?: string,
+): EncodedResource[] {
+  return resources.map((r) => encodeResource(r, provider));
+}
+
+/**
+ * The same preview through the native client (nativeClient.ts: C and libnghttp2, as light as
+ * the Go engine's client), requests encoded up front; ms per resource.
+ *
+ * @throws as {@link previewPreEncoded} does, and when the client fails.
+ */
+export async function previewNative(
+  client: Extract<NativeClient, { available: true }>,
+  port: number,
+  resources: readonly PreviewResource[],
+  provider?: string,
+): Promise<number[]> {
+  const { times, answers } = await client.replay(port, encodePreview(resources, provider));
+  answers.forEach((answer, i) => {
+    verify(answer, resources[i]!, provider);
+  });
+  return times;
+}
+
 const identity = (bytes: Buffer): Buffer => bytes;
 
 /**
@@ -84,7 +113,7 @@ export async function previewPreEncoded(
   resources: readonly PreviewResource[],
   provider?: string,
 ): Promise<number[]> {
-  const encoded = resources.map((r) => encodeResource(r, provider));
+  const encoded = encodePreview(resources, provider);
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const call = (method: "Check" | "Diff", bytes: Buffer): Promise<Buffer> =>
     new Promise((resolve, reject) => {

@@ -44,7 +44,7 @@ export interface Row {
   readonly ratioWhat: string;
   /** The target in words ("≤ 1 ms", "ratio ≥ 50×"). */
   readonly target: string;
-  /** null when not measured. */
+  /** null when not measured, or measured for information only (its target says "info: …"). */
   readonly pass: boolean | null;
   /** Iterations, conditions, and why a row is skipped. */
   readonly note: string;
@@ -118,7 +118,7 @@ export function renderTable(rows: readonly Row[], machine: MachineInfo, mode: st
     r.baseline === null ? "-" : `${fmt(r.baseline)} ${r.unit}`.trim(),
     r.ratio === null ? "-" : `${fmt(r.ratio)}×`,
     r.target,
-    r.pass === null ? "SKIP" : r.pass ? "pass" : "FAIL",
+    r.pass === null ? (r.figure === null ? "SKIP" : "info") : r.pass ? "pass" : "FAIL",
   ]);
   const widths = header.map((h, i) =>
     Math.max(h.length, ...body.map((line) => line[i]?.length ?? 0)),
