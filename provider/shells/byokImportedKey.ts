@@ -3,7 +3,9 @@
  * Pulumi's serializer can store it as a `require()` of this module by name
  * (see ../installLayout.ts). Each method only loads the implementation by package name and calls
  * it: the stored form holds no path of this machine either way, and the plugin host loads the
- * implementation from the program's `node_modules` (reference §1.4).
+ * implementation from the program's `node_modules` (reference §1.4). Only this type's
+ * implementation (`provider/runtime/<type>`, see package.json): a host running one type's check
+ * does not load the others' code.
  *
  * No comment sits inside a method and the methods are arrow functions: where the object is
  * stored by value, the serializer copies each method's text and wraps it in about 170 bytes.
@@ -14,12 +16,12 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- the implementation is resolved by package name at run time, on purpose */
 import type * as pulumi from "@pulumi/pulumi";
 import { asSerializableShell } from "../installLayout.js";
-import type * as RuntimeModule from "../runtime.js";
+import type * as RuntimeModule from "../byokImportedKeyRuntime.js";
 
 type Props = Record<string, unknown>;
 
 function runtime(): typeof RuntimeModule {
-  return require("pulumi-azure-byok/provider/runtime") as typeof RuntimeModule;
+  return require("pulumi-azure-byok/provider/runtime/byokImportedKey") as typeof RuntimeModule;
 }
 
 const provider: pulumi.dynamic.ResourceProvider<Props, Props> = {

@@ -110,26 +110,44 @@ test.serial(
   },
 );
 
-test.serial(
-  "state written with the stored-by-value provider (a clone, pnpm) previews with no change under the installed one",
-  async (t) => {
-    const clone = await serializeProviders();
-    const kek = await kekIn("byvalue-kek", clone.importKek);
-    const program = {
-      vaultUrl: emulator.emulator.url(HSM),
-      name: "byvalue-key",
-      byok: await byokFor(kek),
-      keyType: "EC",
-      curve: "P-256",
-      kekKid: kek.kid,
-    };
-    const urn = urnOf("ByokImportedKey", "byvalue-key");
-    const before = new ResourceDriver(host, urn, clone.byokImportedKey);
-    t.is(await before.up(program), "create");
-    const after = new ResourceDriver(host, urn, installedProviders.byokImportedKey);
-    after.state = before.state;
-    const { changes } = await after.preview(program);
-    t.is(changes, "none");
-    t.is(await after.up(program), "same");
-  },
-);
+/**
+ * The `__provider` text of the stored-by-value shell that a clone or pnpm registers, as this
+ * version stores it or, with `earlier`, as earlier builds (before provider/shells/) stored it: loading
+ * the gathered `pulumi-azure-byok/provider/runtime` instead of the type's own module.
+ */
+async function byValueProvider(type: "importKek" | "byokImportedKey", earlier: boolean) {
+  const text = (await serializeProviders())[type];
+  const own = `require("pulumi-azure-byok/provider/runtime/${type}")`;
+  if (!text.includes(own)) throw new Error(`the by-value shell no longer requires ${own}`);
+  return earlier ? text.replaceAll(own, 'require("pulumi-azure-byok/provider/runtime")') : text;
+}
+
+for (const earlier of [false, true]) {
+  test.serial(
+    `state written with the stored-by-value provider (${earlier ? "an earlier version's" : "a clone's or pnpm's"}) previews with no change under the installed one`,
+    async (t) => {
+      const name = earlier ? "earlier" : "byvalue";
+      const kek = await kekIn(`${name}-kek`, await byValueProvider("importKek", earlier));
+      const program = {
+        vaultUrl: emulator.emulator.url(HSM),
+        name: `${name}-key`,
+        byok: await byokFor(kek),
+        keyType: "EC",
+        curve: "P-256",
+        kekKid: kek.kid,
+      };
+      const urn = urnOf("ByokImportedKey", `${name}-key`);
+      const before = new ResourceDriver(
+        host,
+        urn,
+        await byValueProvider("byokImportedKey", earlier),
+      );
+      t.is(await before.up(program), "create");
+      const after = new ResourceDriver(host, urn, installedProviders.byokImportedKey);
+      after.state = before.state;
+      const { changes } = await after.preview(program);
+      t.is(changes, "none");
+      t.is(await after.up(program), "same");
+    },
+  );
+}

@@ -139,8 +139,11 @@ test("each resource type registers one small __provider that loads the implement
   };
   t.is(provider("kek2"), provider("kek3"));
   t.not(provider("kek2"), provider("ec"));
-  for (const name of ["kek2", "ec"]) {
-    t.true(provider(name).includes('require("pulumi-azure-byok/provider/runtime")'));
+  for (const [name, type] of [
+    ["kek2", "importKek"],
+    ["ec", "byokImportedKey"],
+  ] as const) {
+    t.true(provider(name).includes(`require("pulumi-azure-byok/provider/runtime/${type}")`));
     // from a clone the shell is stored by value, about 2.2 KB, nearly all the serializer's
     // scaffolding; an installed package stores a require() by name (installedProvider.test.ts)
     t.true(Buffer.byteLength(provider(name)) < 2560, `${Buffer.byteLength(provider(name))} bytes`);
