@@ -3,12 +3,14 @@
  * host in a real preview is Go, whose gRPC client costs a few microseconds per call; a Node
  * client (`@grpc/grpc-js`, even raw `node:http2`) adds 0.3-0.5 ms per resource, which users do
  * not pay. `nativeClient/replay.c` is a small libnghttp2 program that replays pre-encoded Check
- * and Diff requests over one HTTP/2 connection, one call at a time, and times each resource; this
- * module compiles it (once per version of its source) and runs it.
+ * and Diff requests over one HTTP/2 connection, one call at a time, and times each resource, or
+ * makes a new host's first calls (Configure, Check) on a new connection and tells when each was
+ * answered; this module compiles it (once per version of its source) and runs it.
  *
  * @module
  */
 import { spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -30,6 +32,23 @@ export interface ReplayResult {
   readonly answers: Array<{ check: Buffer; diff: Buffer }>;
 }
 
+/** What a cold start's first calls answered, and when. */
+export interface ColdResult {
+  /** When Configure's and Check's answers arrived, absolute CLOCK_MONOTONIC ns. */
+  readonly configuredAtNs: bigint;
+  readonly answeredAtNs: bigint;
+  /** The answers, protobuf message bytes. */
+  readonly configureAnswer: Buffer;
+  readonly checkAnswer: Buffer;
+}
+
+/** A cold-start client started and waiting for the host's port. */
+export interface ColdCall {
+  connect(port: number): Promise<ColdResult>;
+  /** Ends the waiting client without a port (when the host never started). */
+  cancel(): Promise<void>;
+}
+
 /** The compiled client, or why there is none. */
 export type NativeClient =
   | {
@@ -37,6 +56,14 @@ export type NativeClient =
       readonly path: string;
       /** Replays `requests` to the host at `port`; rejects with the client's stderr when it fails. */
       replay(port: number, requests: readonly ReplayRequest[]): Promise<ReplayResult>;
+      /**
+       * Starts the client for a host's first calls (Configure, then Check, on a new connection)
+       * before the host exists: the process's own start (a few ms of fork and exec) stays out
+       * of the caller's window. `connect(port)` then sends them; the answers' times are
+       * absolute CLOCK_MONOTONIC ns, comparable with process.hrtime.bigint() (libuv reads the
+       * same clock on Linux).
+       */
+      cold(configure: Uint8Array, check: Uint8Array): Promise<ColdCall>;
     }
   | { readonly available: false; readonly reason: string };
 
@@ -79,7 +106,12 @@ function build(): NativeClient {
     }
     renameSync(partial, path);
   }
-  return { available: true, path, replay: (port, requests) => replay(path, port, requests) };
+  return {
+    available: true,
+    path,
+    replay: (port, requests) => replay(path, port, requests),
+    cold: (configure, check) => cold(path, configure, check),
+  };
 }
 
 async function replay(
@@ -115,6 +147,48 @@ async function replay(
   }
 }
 
+async function cold(binary: string, configure: Uint8Array, check: Uint8Array): Promise<ColdCall> {
+  const dir = await mkdtemp(join(tmpdir(), "azure-byok-cold-"));
+  const requestsFile = join(dir, "requests");
+  const answersFile = join(dir, "answers");
+  await writeFile(
+    requestsFile,
+    Buffer.concat([lengthPrefix(configure), configure, lengthPrefix(check), check]),
+  );
+  const child = spawn(binary, ["--cold", "-", requestsFile, answersFile], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const exited = outcome(child);
+  return {
+    async cancel(): Promise<void> {
+      child.stdin.end();
+      await exited.catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+    async connect(port: number): Promise<ColdResult> {
+      try {
+        child.stdin.end(`${port}\n`);
+        const { stdout } = await exited;
+        const times = /^(\d+) (\d+)\n$/.exec(stdout);
+        const messages = splitMessages(await readFile(answersFile));
+        if (times === null || messages.length !== 2) {
+          throw new Error(
+            `the native client answered ${JSON.stringify(stdout)} and ${messages.length} message(s) for a cold start`,
+          );
+        }
+        return {
+          configuredAtNs: BigInt(times[1]!),
+          answeredAtNs: BigInt(times[2]!),
+          configureAnswer: messages[0]!,
+          checkAnswer: messages[1]!,
+        };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
 function lengthPrefix(bytes: Uint8Array): Buffer {
   const prefix = Buffer.alloc(4);
   prefix.writeUInt32BE(bytes.length);
@@ -133,12 +207,16 @@ function splitMessages(file: Buffer): Buffer[] {
 
 /** Runs `binary` without blocking the event loop; rejects with its stderr when it fails. */
 function run(binary: string, args: string[]): Promise<{ stdout: string }> {
+  return outcome(spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] }));
+}
+
+/** A started client's stdout once it exits 0; else its stderr as the error. */
+function outcome(child: ChildProcess): Promise<{ stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     child.on("error", reject);
     child.on("close", (code, signal) => {
       if (code === 0) resolve({ stdout });

@@ -51,6 +51,39 @@ function encode(name: string, fields: Record<string, unknown>): Buffer {
   return Buffer.from(message(name, fields).serializeBinary?.() as Uint8Array);
 }
 
+/** A CheckRequest, encoded, as the engine sends it for `urn`. */
+export function encodeCheck(
+  urn: string,
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+): Buffer {
+  const parts = urn.split("::");
+  return encode("CheckRequest", {
+    Urn: urn,
+    Name: parts[3] ?? "",
+    Type: parts[2] ?? "",
+    Olds: struct(olds),
+    News: struct(news),
+  });
+}
+
+/** The ConfigureRequest the engine sends a dynamic provider's host first (no config). */
+export function encodeConfigure(): Buffer {
+  return encode("ConfigureRequest", {
+    Args: struct({}),
+    Acceptsecrets: false,
+    Acceptresources: false,
+  });
+}
+
+/** A CheckResponse's failures, "property: reason" each. */
+export function checkFailures(answer: Uint8Array): string[] {
+  const check = providerPb.CheckResponse!.deserializeBinary(answer);
+  const failures =
+    (check.getFailuresList?.() as Array<Record<string, () => string>> | undefined) ?? [];
+  return failures.map((f) => `${f.getProperty?.() ?? ""}: ${f.getReason?.() ?? ""}`);
+}
+
 function encodeResource(r: PreviewResource, provider: string | undefined): EncodedResource {
   const parts = r.urn.split("::");
   const common = { Urn: r.urn, Name: parts[3] ?? "", Type: parts[2] ?? "" };

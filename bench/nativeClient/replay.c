@@ -8,7 +8,18 @@
  *
  * requests-file: per resource, u32 big-endian length + CheckRequest bytes, then the same for
  * DiffRequest. answers-file: the same layout with the answers. stdout: nanoseconds per resource,
- * one line each. Exit 1 on a transport error, 2 when a call answers a gRPC status other than 0.
+ * one line each.
+ *
+ *   replay --cold <port> <requests-file> <answers-file>
+ *
+ * In either mode <port> may be "-": it is then read from stdin, one line.
+ *
+ * A host's first calls, on a new connection with no warm-up: Configure, then Check.
+ * requests-file: u32 big-endian length + ConfigureRequest bytes, then the same for CheckRequest.
+ * answers-file: the two answers, the same layout. stdout: one line, "<configured> <answered>",
+ * the CLOCK_MONOTONIC time in nanoseconds at which each answer's stream closed.
+ *
+ * Exit 1 on a transport error, 2 when a call answers a gRPC status other than 0.
  *
  * Built by bench/nativeClient.ts: gcc -O2 -Wall -Wextra -o replay replay.c -lnghttp2
  */
@@ -42,6 +53,7 @@ static struct {
   char status[16], message[1024];
   int closed;
   uint32_t error_code;
+  long long closed_ns; /* CLOCK_MONOTONIC */
 } call;
 
 static int fd;
@@ -126,7 +138,11 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t 
 
 static int on_close(nghttp2_session *s, int32_t id, uint32_t error_code, void *user) {
   (void)s, (void)user;
-  if (id == call.stream_id) call.closed = 1, call.error_code = error_code;
+  if (id != call.stream_id) return 0;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  call.closed = 1, call.error_code = error_code;
+  call.closed_ns = now.tv_sec * 1000000000LL + now.tv_nsec;
   return 0;
 }
 
@@ -149,11 +165,15 @@ static void flush(void) {
 #define NV(name, value) \
   { (uint8_t *)(name), (uint8_t *)(value), strlen(name), strlen(value), NGHTTP2_NV_FLAG_NONE }
 
-/* "resource 12 Check", for errors; `index` < 0 is the warm-up. */
+#define WARM_UP (-1)
+#define COLD (-2)
+
+/* "resource 12 Check", for errors; `index` is WARM_UP or COLD for those calls. */
 static const char *who(const char *path, long index) {
   static char text[64];
   const char *method = strrchr(path, '/') + 1;
-  if (index < 0) snprintf(text, sizeof text, "the warm-up %s", method);
+  if (index == COLD) snprintf(text, sizeof text, "the cold %s", method);
+  else if (index < 0) snprintf(text, sizeof text, "the warm-up %s", method);
   else snprintf(text, sizeof text, "resource %ld %s", index, method);
   return text;
 }
@@ -194,15 +214,18 @@ static void unary(const char *path, const char *authority, const struct buf *fra
     die(1, "%s: not one uncompressed gRPC message (%zu bytes)", who(path, index), answer->len);
 }
 
-int main(int argc, char **argv) {
-  if (argc != 4) die(1, "usage: replay <port> <requests-file> <answers-file>");
-  int port = atoi(argv[1]);
-  if (port <= 0 || port > 65535) die(1, "not a port: %s", argv[1]);
-  char authority[32];
-  snprintf(authority, sizeof authority, "127.0.0.1:%d", port);
+/* An answer as a record: the gRPC prefix's length is the answers file's, so from byte 1. */
+static void save(FILE *f, const struct buf *answer, const char *name) {
+  if (fwrite(answer->data + 1, 1, answer->len - 1, f) != answer->len - 1)
+    die(1, "%s: %s", name, strerror(errno));
+}
 
+int main(int argc, char **argv) {
+  int cold = argc == 5 && strcmp(argv[1], "--cold") == 0;
+  if (argc != 4 && !cold) die(1, "usage: replay [--cold] <port> <requests-file> <answers-file>");
+  argv += cold;
   /* A record (u32 length + message) behind a 0 byte is the call's gRPC frame: all built here,
-   * before the clock starts. */
+   * before connecting. */
   FILE *f = fopen(argv[2], "rb");
   if (f == NULL) die(1, "%s: %s", argv[2], strerror(errno));
   struct buf file = {0};
@@ -221,11 +244,26 @@ int main(int argc, char **argv) {
     append(&frames[calls], file.data + at, 4 + be32(file.data + at));
     at += 4 + be32(file.data + at);
   }
-  if (calls == 0 || calls % 2 != 0) die(1, "%s: not pairs of Check and Diff requests", argv[2]);
+  if (cold ? calls != 2 : calls == 0 || calls % 2 != 0)
+    die(1, "%s: not %s", argv[2],
+        cold ? "a Configure and a Check request" : "pairs of Check and Diff requests");
   size_t resources = calls / 2;
 
   FILE *answers = fopen(argv[3], "wb");
   if (answers == NULL) die(1, "%s: %s", argv[3], strerror(errno));
+
+  /* "-": the port comes on stdin, so the caller can start this process (a few ms of fork and
+   * exec) before the host it is to time exists */
+  char line[16] = "";
+  const char *port_text = argv[1];
+  if (strcmp(port_text, "-") == 0) {
+    if (fgets(line, sizeof line, stdin) == NULL) die(1, "no port on stdin");
+    port_text = line;
+  }
+  int port = atoi(port_text);
+  if (port <= 0 || port > 65535) die(1, "not a port: %s", port_text);
+  char authority[32];
+  snprintf(authority, sizeof authority, "127.0.0.1:%d", port);
 
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -251,25 +289,30 @@ int main(int argc, char **argv) {
   const char *check = "/pulumirpc.ResourceProvider/Check";
   const char *diff = "/pulumirpc.ResourceProvider/Diff";
   struct buf answer[2] = {{0}, {0}};
-  /* the engine's connection is open and warm before a preview starts */
-  unary(check, authority, &frames[0], &answer[0], -1);
-
-  long long *times = malloc(resources * sizeof *times);
-  if (times == NULL) die(1, "out of memory");
-  for (size_t r = 0; r < resources; r++) {
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    unary(check, authority, &frames[2 * r], &answer[0], (long)r);
-    unary(diff, authority, &frames[2 * r + 1], &answer[1], (long)r);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    times[r] = (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
-    /* the gRPC prefix's length is the answers file's: write from byte 1 */
-    for (int k = 0; k < 2; k++)
-      if (fwrite(answer[k].data + 1, 1, answer[k].len - 1, answers) != answer[k].len - 1)
-        die(1, "%s: %s", argv[3], strerror(errno));
+  if (cold) {
+    unary("/pulumirpc.ResourceProvider/Configure", authority, &frames[0], &answer[0], COLD);
+    long long configured = call.closed_ns;
+    unary(check, authority, &frames[1], &answer[1], COLD);
+    save(answers, &answer[0], argv[3]), save(answers, &answer[1], argv[3]);
+    if (fclose(answers) != 0) die(1, "%s: %s", argv[3], strerror(errno));
+    printf("%lld %lld\n", configured, call.closed_ns);
+  } else {
+    /* the engine's connection is open and warm before a preview starts */
+    unary(check, authority, &frames[0], &answer[0], WARM_UP);
+    long long *times = malloc(resources * sizeof *times);
+    if (times == NULL) die(1, "out of memory");
+    for (size_t r = 0; r < resources; r++) {
+      struct timespec t0, t1;
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      unary(check, authority, &frames[2 * r], &answer[0], (long)r);
+      unary(diff, authority, &frames[2 * r + 1], &answer[1], (long)r);
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      times[r] = (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+      save(answers, &answer[0], argv[3]), save(answers, &answer[1], argv[3]);
+    }
+    if (fclose(answers) != 0) die(1, "%s: %s", argv[3], strerror(errno));
+    for (size_t r = 0; r < resources; r++) printf("%lld\n", times[r]);
   }
-  if (fclose(answers) != 0) die(1, "%s: %s", argv[3], strerror(errno));
-  for (size_t r = 0; r < resources; r++) printf("%lld\n", times[r]);
 
   /* a clean GOAWAY, so the host logs no broken connection */
   nghttp2_session_terminate_session(session, NGHTTP2_NO_ERROR);
