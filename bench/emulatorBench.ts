@@ -76,6 +76,9 @@ async function benchSign(ctx: EmulatorBenchContext): Promise<Row> {
   const message = Buffer.from("azure-byok bench: a message to sign");
   const digest = createHash("sha256").update(message).digest();
   await client.sign("RS256", digest); // the first call pays the challenge and the token
+  // One window not counted: its first seconds open the 16 TLS connections and run both sides'
+  // code unoptimized, and a long-running client (a test suite, a service) pays that once.
+  const warmUp = await signThroughSdk(client, digest, signSeconds);
   const sdkRates: number[] = [];
   const rawRates: number[] = [];
   for (let round = 0; round < signRounds; round++) {
@@ -95,7 +98,7 @@ async function benchSign(ctx: EmulatorBenchContext): Promise<Row> {
     ratioWhat: "figure / baseline",
     target: "ratio ≥ 0.5",
     pass: figure / baseline >= 0.5,
-    note: `${signRounds} window(s) of ${signSeconds} s interleaved: SDK ${sdkRates.map(Math.round).join(", ")}, raw ${rawRates.map(Math.round).join(", ")} ops/s`,
+    note: `${signRounds} window(s) of ${signSeconds} s interleaved: SDK ${sdkRates.map(Math.round).join(", ")}, raw ${rawRates.map(Math.round).join(", ")} ops/s; after one SDK window not counted (${Math.round(warmUp)} ops/s: new TLS connections, code not yet optimized)`,
   };
 }
 

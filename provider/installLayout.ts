@@ -14,6 +14,10 @@
  * not in a plain layout is marked `deploymentOnlyModule`, the serializer's own switch for "store
  * by value"; its stored code then loads the implementation by name as before.
  *
+ * These names end up in users' state, and `destroy` and `refresh` run what state holds: every
+ * later version must keep exporting `provider/shells/<type>`, `provider/runtime/<type>` and
+ * `provider/runtime` (what earlier builds stored), each with the same exports.
+ *
  * @module
  * @internal
  */
