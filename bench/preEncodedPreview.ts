@@ -86,18 +86,15 @@ export function checkFailures(answer: Uint8Array): string[] {
 
 function encodeResource(r: PreviewResource, provider: string | undefined): EncodedResource {
   const parts = r.urn.split("::");
-  const common = { Urn: r.urn, Name: parts[3] ?? "", Type: parts[2] ?? "" };
   const news = provider === undefined ? r.news : { ...r.news, __provider: provider };
   const checked = provider === undefined ? r.checked : news;
   return {
     urn: r.urn,
-    check: encode("CheckRequest", {
-      ...common,
-      Olds: struct(r.inputs),
-      News: struct(news),
-    }),
+    check: encodeCheck(r.urn, r.inputs, news),
     diff: encode("DiffRequest", {
-      ...common,
+      Urn: r.urn,
+      Name: parts[3] ?? "",
+      Type: parts[2] ?? "",
       Id: r.id,
       Olds: struct(r.outputs),
       News: struct(checked),

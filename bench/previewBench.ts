@@ -150,6 +150,16 @@ export async function benchPreview(ctx: PreviewContext): Promise<Row[]> {
   // every host runs the package as an npm install lays it out: built dist/, stored by name
   const installedHost = (env: Record<string, string> = {}) =>
     startPluginHost({ source: false, packageDir, env });
+  /** A configured host for `work`, closed after it whatever happens. */
+  async function withHost<T>(env: Record<string, string>, work: (host: PluginHost) => Promise<T>) {
+    const host = await installedHost(env);
+    try {
+      await host.configure();
+      return await work(host);
+    } finally {
+      await host.close();
+    }
+  }
   const native = nativeClient();
   const targets = await targetPool("rsa-2048", 8);
   const files = wrapMany(targets, count, kek);
@@ -213,9 +223,7 @@ export async function benchPreview(ctx: PreviewContext): Promise<Row[]> {
     for (let round = 0; round < rounds; round++) {
       // A: a fresh `pulumi preview` (a new plugin host), Check + Diff for each resource.
       const probe = join(probeDir, `preview-${round}.json`);
-      const host = await installedHost({ ...emulator.env, ...probeEnv(probe) });
-      try {
-        await host.configure();
+      await withHost({ ...emulator.env, ...probeEnv(probe) }, async (host) => {
         rssBefore.push((await readProbe(probe)).rssBytes);
         const before = await emulator.counts();
         previewTimes.push(...(await previewOnce(host, resources)));
@@ -225,59 +233,33 @@ export async function benchPreview(ctx: PreviewContext): Promise<Row[]> {
         rssAfter.push(report.rssBytes);
         heapAfter.push(report.heapUsedBytes);
         hostTimes.push(...perResource(report));
-      } finally {
-        await host.close();
-      }
+      });
       // A0: the same through a provider that does nothing: the floor of host, gRPC and client.
       const nullProbe = join(probeDir, `null-${round}.json`);
-      const nullHost = await installedHost(probeEnv(nullProbe));
-      try {
-        await nullHost.configure();
+      await withHost(probeEnv(nullProbe), async (nullHost) => {
         nullTimes.push(...(await previewOnce(nullHost, resources, NULL_PROVIDER)));
         const report = await readProbe(nullProbe);
         nullRssAfter.push(report.rssBytes);
         nullHostTimes.push(...perResource(report));
-      } finally {
-        await nullHost.close();
-      }
+      });
       // A'': the same preview from the native client (as light as the Go engine's), requests
       // encoded up front, and its do-nothing floor: the row's figure and baseline.
       if (native.available) {
-        const nativeHost = await installedHost(emulator.env);
-        try {
-          await nativeHost.configure();
-          nativeTimes.push(...(await previewNative(native, nativeHost.port, preEncoded)));
-        } finally {
-          await nativeHost.close();
-        }
-        const nativeNullHost = await installedHost();
-        try {
-          await nativeNullHost.configure();
-          nativeNullTimes.push(
-            ...(await previewNative(native, nativeNullHost.port, preEncoded, NULL_PROVIDER)),
-          );
-        } finally {
-          await nativeNullHost.close();
-        }
+        nativeTimes.push(
+          ...(await withHost(emulator.env, (h) => previewNative(native, h.port, preEncoded))),
+        );
+        nativeNullTimes.push(
+          ...(await withHost({}, (h) => previewNative(native, h.port, preEncoded, NULL_PROVIDER))),
+        );
       }
       // A': the same from this process's Node client, its protobuf work out of the timed window
       // (preEncodedPreview.ts), and its do-nothing floor.
-      const encodedHost = await installedHost(emulator.env);
-      try {
-        await encodedHost.configure();
-        encodedTimes.push(...(await previewPreEncoded(encodedHost.port, preEncoded)));
-      } finally {
-        await encodedHost.close();
-      }
-      const encodedNullHost = await installedHost();
-      try {
-        await encodedNullHost.configure();
-        encodedNullTimes.push(
-          ...(await previewPreEncoded(encodedNullHost.port, preEncoded, NULL_PROVIDER)),
-        );
-      } finally {
-        await encodedNullHost.close();
-      }
+      encodedTimes.push(
+        ...(await withHost(emulator.env, (h) => previewPreEncoded(h.port, preEncoded))),
+      );
+      encodedNullTimes.push(
+        ...(await withHost({}, (h) => previewPreEncoded(h.port, preEncoded, NULL_PROVIDER))),
+      );
       inProcessTimes.push(...inProcessOnce(resources));
       // B: a script reading the same keys through the SDK (warm client, one after another).
       readTimes.push(...(await readAllOnce(sdk, resources)));
@@ -287,18 +269,13 @@ export async function benchPreview(ctx: PreviewContext): Promise<Row[]> {
     // C: one more preview with the module probe on, for the SDK row (its loader thread would
     // inflate the memory figures above, so it runs apart from them).
     const modulesProbe = join(probeDir, "modules.json");
-    const modulesHost = await installedHost({
-      ...emulator.env,
-      ...probeEnv(modulesProbe, { modules: true }),
-    });
-    let modulesReport: ProbeReport;
-    try {
-      await modulesHost.configure();
-      await previewOnce(modulesHost, resources);
-      modulesReport = await readProbe(modulesProbe);
-    } finally {
-      await modulesHost.close();
-    }
+    const modulesReport = await withHost(
+      { ...emulator.env, ...probeEnv(modulesProbe, { modules: true }) },
+      async (host) => {
+        await previewOnce(host, resources);
+        return readProbe(modulesProbe);
+      },
+    );
 
     const previewMs = median(previewTimes);
     const encodedMs = median(encodedTimes);
