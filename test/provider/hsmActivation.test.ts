@@ -12,10 +12,12 @@ import test from "ava";
 import type { ExecutionContext } from "ava";
 import { MANAGED_HSM_ACTIVATION_SECRET_OUTPUTS } from "pulumi-azure-byok";
 import { generateSecurityDomainCertificates } from "../../provider/generateSecurityDomainCertificates.js";
-import { serviceErrorOf, startTestEmulator } from "../harness/emulatorHarness.js";
+import { serviceErrorOf } from "../harness/emulatorHarness.js";
 import type { TestEmulator } from "../harness/emulatorHarness.js";
-import { serializeProviders, startPluginHost, urnOf } from "../harness/pluginHost.js";
+import { urnOf } from "../harness/pluginHost.js";
 import type { PluginHost, SerializedProviders } from "../harness/pluginHost.js";
+import { startProviderTestBed } from "../harness/providerTestBed.js";
+import type { ProviderTestBed } from "../harness/providerTestBed.js";
 import { ResourceDriver, findLeaks } from "../harness/resourceDriver.js";
 
 /** Managed HSMs that start provisioned but not activated, one per test. */
@@ -24,28 +26,26 @@ const SUPPLIED = "act-supplied";
 const FILES = "act-files";
 const TWICE = "act-twice";
 
+let bed: ProviderTestBed | undefined;
 let emulator: TestEmulator;
 let host: PluginHost;
 let providers: SerializedProviders;
 let work: string;
 
 test.before(async () => {
-  emulator = await startTestEmulator({
+  bed = await startProviderTestBed({
     vaults: [GENERATED, SUPPLIED, FILES, TWICE].map((name) => ({
       name,
       kind: "managedhsm" as const,
       activated: false,
     })),
   });
-  providers = await serializeProviders();
+  ({ emulator, host, providers } = bed);
   work = await mkdtemp(join(tmpdir(), "azure-byok-activation-"));
-  host = await startPluginHost({ env: emulator.emulator.env });
-  await host.configure();
 });
 
 test.after.always(async () => {
-  await (host as PluginHost | undefined)?.close();
-  await (emulator as TestEmulator | undefined)?.emulator.stop();
+  await bed?.stop();
   if (typeof work === "string") await rm(work, { recursive: true, force: true });
 });
 

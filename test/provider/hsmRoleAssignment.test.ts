@@ -14,35 +14,35 @@ import { KeyClient } from "@azure/keyvault-keys";
 import { hsmKeyType } from "../../byok/index.js";
 import { DEFAULT_IDENTITY } from "../../emulator/index.js";
 import { wrappedTarget } from "../harness/byokFixtures.js";
-import { rawRequest, serviceErrorOf, startTestEmulator } from "../harness/emulatorHarness.js";
+import { rawRequest, serviceErrorOf } from "../harness/emulatorHarness.js";
 import type { TestEmulator } from "../harness/emulatorHarness.js";
-import { serializeProviders, startPluginHost, urnOf } from "../harness/pluginHost.js";
+import { startPluginHost, urnOf } from "../harness/pluginHost.js";
 import type { PluginHost, SerializedProviders } from "../harness/pluginHost.js";
+import { startProviderTestBed } from "../harness/providerTestBed.js";
+import type { ProviderTestBed } from "../harness/providerTestBed.js";
 import { ResourceDriver } from "../harness/resourceDriver.js";
 
 const HSM = "rbac-hsm";
 /** An application that holds no role until a test grants one. */
 const APP = { objectId: "00000000-0000-0000-0000-0000000a0002", name: "rbac-app" };
 
+let bed: ProviderTestBed | undefined;
 let emulator: TestEmulator;
 let host: PluginHost;
 let providers: SerializedProviders;
 
 test.before(async () => {
-  emulator = await startTestEmulator({
+  bed = await startProviderTestBed({
     vaults: [{ name: HSM, kind: "managedhsm" }],
     identities: [DEFAULT_IDENTITY, APP],
     // given (even empty): the first identity is only the HSM's Administrator at "/"
     roleAssignments: [],
   });
-  providers = await serializeProviders();
-  host = await startPluginHost({ env: emulator.emulator.env });
-  await host.configure();
+  ({ emulator, host, providers } = bed);
 });
 
 test.after.always(async () => {
-  await (host as PluginHost | undefined)?.close();
-  await (emulator as TestEmulator | undefined)?.emulator.stop();
+  await bed?.stop();
 });
 
 function hsmUri(): string {

@@ -18,12 +18,14 @@ import {
 } from "../../byok/index.js";
 import type { TargetKey } from "../../byok/index.js";
 import { DEFAULT_IDENTITY } from "../../emulator/index.js";
-import { memoizedTargetKey, startTestEmulator } from "../harness/emulatorHarness.js";
+import { memoizedTargetKey } from "../harness/emulatorHarness.js";
 import type { TestEmulator } from "../harness/emulatorHarness.js";
 import { runKeyLifecycle } from "../harness/keyLifecycle.js";
 import type { OutsideTheProvider } from "../harness/keyLifecycle.js";
-import { serializeProviders, startPluginHost, urnOf } from "../harness/pluginHost.js";
+import { startPluginHost, urnOf } from "../harness/pluginHost.js";
 import type { PluginHost, SerializedProviders } from "../harness/pluginHost.js";
+import { startProviderTestBed } from "../harness/providerTestBed.js";
+import type { ProviderTestBed } from "../harness/providerTestBed.js";
 import { ResourceDriver, findLeaks } from "../harness/resourceDriver.js";
 
 const HSM = "lifecycle-hsm";
@@ -34,12 +36,13 @@ const INACTIVE = "lifecycle-inactive";
 const NO_ROLE = { objectId: "00000000-0000-0000-0000-0000000e0bad", name: "no-crypto-user" };
 const POLL = { intervalInMs: 50 };
 
+let bed: ProviderTestBed | undefined;
 let emulator: TestEmulator;
 let host: PluginHost;
 let providers: SerializedProviders;
 
 test.before(async () => {
-  emulator = await startTestEmulator({
+  bed = await startProviderTestBed({
     vaults: [
       { name: HSM, kind: "managedhsm" },
       { name: VAULT, kind: "vault" },
@@ -52,15 +55,11 @@ test.before(async () => {
       { objectId: DEFAULT_IDENTITY.objectId, roleName: "Managed HSM Crypto Officer", scope: "/" },
     ],
   });
-  providers = await serializeProviders();
-  host = await startPluginHost({ env: emulator.emulator.env });
-  await host.configure();
+  ({ emulator, host, providers } = bed);
 });
 
 test.after.always(async () => {
-  // either may be missing when test.before failed part-way
-  await (host as PluginHost | undefined)?.close();
-  await (emulator as TestEmulator | undefined)?.emulator.stop();
+  await bed?.stop();
 });
 
 function isNotFound(error: unknown): boolean {

@@ -11,30 +11,30 @@ import { performance } from "node:perf_hooks";
 import test from "ava";
 import type { ExecutionContext } from "ava";
 import { buildByokFile } from "../../byok/index.js";
-import { memoizedTargetKey, startTestEmulator } from "../harness/emulatorHarness.js";
+import { memoizedTargetKey } from "../harness/emulatorHarness.js";
 import type { TestEmulator } from "../harness/emulatorHarness.js";
-import { serializeProviders, startPluginHost, urnOf } from "../harness/pluginHost.js";
+import { urnOf } from "../harness/pluginHost.js";
 import type { PluginHost, SerializedProviders } from "../harness/pluginHost.js";
+import { startProviderTestBed } from "../harness/providerTestBed.js";
+import type { ProviderTestBed } from "../harness/providerTestBed.js";
 import { ResourceDriver } from "../harness/resourceDriver.js";
 
 const HSM = "throttled-hsm";
 /** What the service asks for; the SDK's own backoff would start at 1 s (RETRY_OPTIONS). */
 const RETRY_AFTER_SECONDS = 2;
 
+let bed: ProviderTestBed | undefined;
 let emulator: TestEmulator;
 let host: PluginHost;
 let providers: SerializedProviders;
 
 test.before(async () => {
-  emulator = await startTestEmulator({ vaults: [{ name: HSM, kind: "managedhsm" }] });
-  providers = await serializeProviders();
-  host = await startPluginHost({ env: emulator.emulator.env });
-  await host.configure();
+  bed = await startProviderTestBed({ vaults: [{ name: HSM, kind: "managedhsm" }] });
+  ({ emulator, host, providers } = bed);
 });
 
 test.after.always(async () => {
-  await (host as PluginHost | undefined)?.close();
-  await (emulator as TestEmulator | undefined)?.emulator.stop();
+  await bed?.stop();
 });
 
 /** The key's versions in the vault; none when the key does not exist. */

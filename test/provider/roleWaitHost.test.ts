@@ -10,35 +10,34 @@ import test from "ava";
 import type { ExecutionContext } from "ava";
 import { DEFAULT_IDENTITY } from "../../emulator/index.js";
 import { wrappedTarget } from "../harness/byokFixtures.js";
-import { startTestEmulator } from "../harness/emulatorHarness.js";
 import type { TestEmulator } from "../harness/emulatorHarness.js";
-import { serializeProviders, startPluginHost, urnOf } from "../harness/pluginHost.js";
+import { urnOf } from "../harness/pluginHost.js";
 import type { PluginHost, SerializedProviders } from "../harness/pluginHost.js";
+import { startProviderTestBed } from "../harness/providerTestBed.js";
+import type { ProviderTestBed } from "../harness/providerTestBed.js";
 import { ResourceDriver } from "../harness/resourceDriver.js";
 
 const HSM = "role-wait-hsm";
 const ROLE_DELAY_MS = 1500;
 
+let bed: ProviderTestBed | undefined;
 let emulator: TestEmulator;
 let host: PluginHost;
 let providers: SerializedProviders;
 
 test.before(async () => {
-  emulator = await startTestEmulator({
+  bed = await startProviderTestBed({
     vaults: [{ name: HSM, kind: "managedhsm" }],
     identities: [DEFAULT_IDENTITY],
     // given (even empty): the deploying identity is only the HSM's Administrator at "/"
     roleAssignments: [],
     roleAssignmentDelayMs: ROLE_DELAY_MS,
   });
-  providers = await serializeProviders();
-  host = await startPluginHost({ env: emulator.emulator.env });
-  await host.configure();
+  ({ emulator, host, providers } = bed);
 });
 
 test.after.always(async () => {
-  await (host as PluginHost | undefined)?.close();
-  await (emulator as TestEmulator | undefined)?.emulator.stop();
+  await bed?.stop();
 });
 
 function hsmUri(): string {
